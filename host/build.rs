@@ -1,0 +1,39 @@
+//! Builds the greet component (`component/`) for wasm32-wasip2 and embeds it,
+//! so `cargo run -- serve` works on a fresh clone with no other step.
+
+use std::env;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let root = manifest_dir.parent().expect("host/ is inside the workspace");
+    for path in ["component/src", "component/Cargo.toml", "wit", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", root.join(path).display());
+    }
+    println!("cargo:rerun-if-env-changed=TAILMCP_COMPONENT_TARGET_DIR");
+    // A target dir of its own: no lock contention with the outer build.
+    let target_dir = env::var_os("TAILMCP_COMPONENT_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target").join("component-build"));
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--package", "tailmcp-component"])
+        .args(["--target", "wasm32-wasip2", "--profile", "component"])
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .status()
+        .expect("failed to run cargo to build the component");
+    if !status.success() {
+        panic!(
+            "building the component for wasm32-wasip2 failed (see above). \
+             If the target is missing: rustup target add wasm32-wasip2"
+        );
+    }
+    let wasm = target_dir.join("wasm32-wasip2/component/tailmcp_component.wasm");
+    println!("cargo:rustc-env=TAILMCP_EMBEDDED_COMPONENT={}", wasm.display());
+}

@@ -1,0 +1,134 @@
+//! The command line: `tailmcp serve` and `tailmcp health`. Every flag has an
+//! environment variable fallback, so containers can be configured with env.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, ComponentSource, Config, parse_duration, parse_size};
+use crate::identity::User;
+use crate::listen::Listen;
+
+/// tailmcp: an identity-aware MCP server for Tailscale networks.
+///
+/// Serves a WebAssembly component as an MCP Streamable HTTP endpoint at
+/// /mcp, behind `tailscale serve`, and tells each tool who is calling.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the MCP endpoint (/mcp) and a health check (/healthz).
+    Serve(ServeArgs),
+    /// Probe a running server's /healthz; exit 0 if it is healthy, 1 if not.
+    Health(HealthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen: HOST:PORT, or unix:/path/to/socket.
+    ///
+    /// Identity headers are honoured only on a unix socket or a loopback
+    /// address, where only `tailscale serve` can reach the server. Use a unix
+    /// socket when tailscale runs in userspace mode (as in docker compose):
+    /// there, tailnet peers reach loopback ports directly.
+    #[arg(long, env = "TAILMCP_LISTEN", value_name = "ADDR", default_value = config::DEFAULT_LISTEN)]
+    pub listen: Listen,
+
+    /// The component to serve (a .wasm built for wasm32-wasip2 against
+    /// wit/world.wit). Default: the greet component built into this binary.
+    #[arg(long, env = "TAILMCP_COMPONENT", value_name = "PATH")]
+    pub component: Option<PathBuf>,
+
+    /// DEVELOPMENT ONLY: treat requests without Tailscale identity as coming
+    /// from this login, so you can try tools without a tailnet. Identity
+    /// from `tailscale serve`, when present, still wins.
+    #[arg(long, env = "TAILMCP_DEV_IDENTITY", value_name = "LOGIN")]
+    pub dev_identity: Option<String>,
+
+    /// Display name for --dev-identity (default: the login).
+    #[arg(long, env = "TAILMCP_DEV_NAME", value_name = "NAME", requires = "dev_identity")]
+    pub dev_name: Option<String>,
+
+    /// Only answer requests addressed to this name (checked against
+    /// X-Forwarded-Host, else Host), e.g. mcp.tail1234.ts.net. Repeat for
+    /// several. Default: any name.
+    #[arg(long = "public-name", env = "TAILMCP_PUBLIC_NAMES", value_name = "NAME", value_delimiter = ',')]
+    pub public_names: Vec<String>,
+
+    /// Browser origin allowed to call the server, e.g. https://app.example.com,
+    /// or * for any. Repeat for several. Requests without Origin (every
+    /// non-browser MCP client) are always allowed.
+    #[arg(long = "allow-origin", env = "TAILMCP_ALLOWED_ORIGINS", value_name = "ORIGIN", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Serve requests from the public internet through Tailscale Funnel
+    /// (they carry no identity). Refused with 403 by default.
+    #[arg(long, env = "TAILMCP_ALLOW_FUNNEL")]
+    pub allow_funnel: bool,
+
+    /// Largest request body; larger ones get 413 before the component runs.
+    #[arg(long, env = "TAILMCP_MAX_BODY", value_name = "SIZE", default_value = "1MiB", value_parser = parse_size)]
+    pub max_body: usize,
+
+    /// Deadline for one request in the component; a component still running
+    /// then is stopped and the caller gets an error.
+    #[arg(long, env = "TAILMCP_REQUEST_TIMEOUT", value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Requests running in components at once; more get 503 with Retry-After.
+    #[arg(long, env = "TAILMCP_MAX_CONCURRENT_REQUESTS", value_name = "N", default_value_t = config::DEFAULT_MAX_CONCURRENT_REQUESTS)]
+    pub max_concurrent_requests: u32,
+
+    /// Linear memory one component instance may use.
+    #[arg(long, env = "TAILMCP_MAX_MEMORY", value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_memory: usize,
+}
+
+impl ServeArgs {
+    /// Validates the flags into a [`Config`].
+    pub fn into_config(self) -> Result<Config, String> {
+        if self.max_concurrent_requests == 0 {
+            return Err("--max-concurrent-requests must be at least 1".into());
+        }
+        let dev_identity = match self.dev_identity {
+            Some(login) if login.trim().is_empty() => {
+                return Err("--dev-identity needs a login, e.g. alice@example.com".into());
+            }
+            Some(login) => Some(User {
+                display_name: self.dev_name.unwrap_or_else(|| login.clone()),
+                login,
+                profile_pic_url: None,
+            }),
+            None => None,
+        };
+        Ok(Config {
+            listen: self.listen,
+            component: self.component.map_or(ComponentSource::Embedded, ComponentSource::File),
+            dev_identity,
+            public_names: self.public_names,
+            allowed_origins: self.allowed_origins,
+            allow_funnel: self.allow_funnel,
+            max_body_bytes: self.max_body,
+            request_timeout: self.request_timeout,
+            max_concurrent_requests: self.max_concurrent_requests,
+            max_memory_bytes: self.max_memory,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// The server's address: HOST:PORT, or unix:/path/to/socket.
+    #[arg(long, env = "TAILMCP_LISTEN", value_name = "ADDR", default_value = config::DEFAULT_LISTEN)]
+    pub listen: Listen,
+
+    /// Give up after this long.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub timeout: Duration,
+}

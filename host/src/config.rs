@@ -1,0 +1,119 @@
+//! The server's validated configuration and its defaults. The CLI
+//! (`cli.rs`) builds one [`Config`]; tests build them directly.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::identity::User;
+use crate::listen::Listen;
+
+/// Default listening address: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default largest request body.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Default deadline for one request in the component.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default number of requests running in components at once.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 128;
+/// Default linear memory limit of one component instance.
+pub const DEFAULT_MAX_MEMORY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Which component to serve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComponentSource {
+    /// The greet component built into the binary.
+    Embedded,
+    /// A `.wasm` component file.
+    File(PathBuf),
+}
+
+/// Everything `tailmcp serve` needs, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: Listen,
+    pub component: ComponentSource,
+    /// Identity given to requests that carry none (development only).
+    pub dev_identity: Option<User>,
+    /// Names clients may use to reach the server; empty means any.
+    pub public_names: Vec<String>,
+    /// Browser origins allowed to call; `*` allows any.
+    pub allowed_origins: Vec<String>,
+    /// Serve requests that came from the public internet through Funnel.
+    pub allow_funnel: bool,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub max_concurrent_requests: u32,
+    pub max_memory_bytes: usize,
+}
+
+impl Config {
+    /// The defaults, serving the embedded component on `listen`.
+    pub fn new(listen: Listen) -> Config {
+        Config {
+            listen,
+            component: ComponentSource::Embedded,
+            dev_identity: None,
+            public_names: Vec::new(),
+            allowed_origins: Vec::new(),
+            allow_funnel: false,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
+            max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
+        }
+    }
+}
+
+/// Parses `500ms`, `30s`, `2m` or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (number, unit) = s
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((s, "s"), |i| s.split_at(i));
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 500ms, 30s or 2m"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        _ => Err(format!("`{s}`: unknown unit `{unit}` (use ms, s or m)")),
+    }
+}
+
+/// Parses `65536`, `512KiB`, `64MiB` or `1GiB`.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let (number, unit) = s
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((s, ""), |i| s.split_at(i));
+    let n: usize = number
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size like 65536, 512KiB or 64MiB"))?;
+    let scale: usize = match unit {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use KiB, MiB or GiB)")),
+    };
+    n.checked_mul(scale).ok_or_else(|| format!("`{s}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("1h").is_err());
+        assert!(parse_duration("fast").is_err());
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert!(parse_size("1MB").is_err());
+    }
+}

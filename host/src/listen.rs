@@ -1,0 +1,72 @@
+//! Where the server listens: a TCP address or a unix socket.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use crate::identity::Trust;
+
+/// A listening address: `HOST:PORT` or `unix:/path/to/socket`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listen {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+}
+
+impl FromStr for Listen {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(path) = s.strip_prefix("unix:") {
+            if path.is_empty() {
+                return Err("`unix:` needs a socket path, e.g. unix:/run/tailmcp/mcp.sock".into());
+            }
+            return Ok(Listen::Unix(PathBuf::from(path)));
+        }
+        s.parse::<SocketAddr>().map(Listen::Tcp).map_err(|_| {
+            format!("`{s}` is neither HOST:PORT (e.g. 127.0.0.1:8080, [::1]:8080) nor unix:/path")
+        })
+    }
+}
+
+impl fmt::Display for Listen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Listen::Tcp(addr) => write!(f, "http://{addr}"),
+            Listen::Unix(path) => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
+
+impl Listen {
+    /// Whether identity headers arriving here can only have come from
+    /// `tailscale serve`: true for unix sockets and loopback addresses.
+    pub fn trust(&self) -> Trust {
+        match self {
+            Listen::Unix(_) => Trust::Honour,
+            Listen::Tcp(addr) if addr.ip().is_loopback() => Trust::Honour,
+            Listen::Tcp(_) => Trust::Ignore,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_trusts() {
+        let tcp: Listen = "127.0.0.1:8080".parse().unwrap();
+        assert_eq!(tcp.trust(), Trust::Honour);
+        assert_eq!(tcp.to_string(), "http://127.0.0.1:8080");
+        assert_eq!("[::1]:0".parse::<Listen>().unwrap().trust(), Trust::Honour);
+        assert_eq!("0.0.0.0:8080".parse::<Listen>().unwrap().trust(), Trust::Ignore);
+        assert_eq!("100.64.0.1:80".parse::<Listen>().unwrap().trust(), Trust::Ignore);
+        let unix: Listen = "unix:/tmp/x.sock".parse().unwrap();
+        assert_eq!(unix, Listen::Unix("/tmp/x.sock".into()));
+        assert_eq!(unix.trust(), Trust::Honour);
+        assert!("unix:".parse::<Listen>().is_err());
+        assert!("localhost:8080".parse::<Listen>().is_err());
+    }
+}

@@ -1,0 +1,192 @@
+//! The path of one HTTP request through the host: strip and decode identity,
+//! route `/healthz`, run the checks, buffer the body within its limit, run
+//! the component, and write one access-log line.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+use crate::checks;
+use crate::config::Config;
+use crate::engine::Loaded;
+use crate::health;
+use crate::identity::{self, Caller, Trust};
+use crate::instance::{self, Failure, InstanceLimits};
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+/// What every request handler shares.
+pub struct App {
+    pub config: Config,
+    pub component: Arc<Loaded>,
+    /// Requests running in components; full means 503.
+    pub running: Semaphore,
+}
+
+impl App {
+    pub fn new(config: Config, component: Loaded) -> App {
+        let permits = config.max_concurrent_requests as usize;
+        App {
+            config,
+            component: Arc::new(component),
+            running: Semaphore::new(permits),
+        }
+    }
+}
+
+/// Handles one request; never fails (errors become responses).
+pub async fn handle(
+    app: Arc<App>,
+    mut request: http::Request<Incoming>,
+    trust: Trust,
+) -> Result<Response<HyperOutgoingBody>, std::convert::Infallible> {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    // Strip first: no `Tailscale-*` header survives past this line.
+    let identity = identity::take_identity(request.headers_mut(), trust);
+    for warning in &identity.warnings {
+        tracing::warn!("{method} {path}: ignoring identity header {warning}");
+    }
+    let mut caller = identity.caller;
+    if caller.user.is_none() {
+        caller.user.clone_from(&app.config.dev_identity);
+    }
+    let who = caller.describe();
+    let response = if identity.funnel && !app.config.allow_funnel {
+        reject(StatusCode::FORBIDDEN, "Forbidden: requests through Tailscale Funnel are not served")
+    } else {
+        route(&app, request, caller).await
+    };
+    tracing::info!(
+        target: "tailmcp::access",
+        "{method} {path} {} {:.1}ms {who}",
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0,
+    );
+    Ok(response)
+}
+
+async fn route(
+    app: &App,
+    request: http::Request<Incoming>,
+    caller: Caller,
+) -> Response<HyperOutgoingBody> {
+    if request.uri().path() == health::PATH {
+        return match *request.method() {
+            Method::GET | Method::HEAD => json_response(StatusCode::OK, &health::report(&app.component)),
+            _ => reject(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed: use GET"),
+        };
+    }
+    if !checks::origin_allowed(request.headers(), &app.config.allowed_origins) {
+        return reject(StatusCode::FORBIDDEN, "Forbidden: Origin not allowed");
+    }
+    if !checks::public_name_allowed(request.headers(), &app.config.public_names) {
+        return reject(StatusCode::FORBIDDEN, "Forbidden: unknown server name");
+    }
+    let request = match read_body(request, app.config.max_body_bytes).await {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let Ok(_permit) = app.running.try_acquire() else {
+        let mut response = reject(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable: too many requests in progress; retry shortly",
+        );
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    };
+    let limits = InstanceLimits {
+        timeout: app.config.request_timeout,
+        max_memory_bytes: app.config.max_memory_bytes,
+    };
+    match instance::run(app.component.clone(), request, caller, limits).await {
+        Ok(response) => response,
+        Err(failure) => failed(&app.component, failure),
+    }
+}
+
+/// Buffers the body (up to `max` bytes) so a component never waits on a
+/// slow client, and so oversized bodies are refused before it runs.
+async fn read_body(
+    request: http::Request<Incoming>,
+    max: usize,
+) -> Result<http::Request<Full<Bytes>>, Response<HyperOutgoingBody>> {
+    let too_large = || {
+        reject(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("Payload Too Large: the request body limit is {max} bytes"),
+        )
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max as u64) {
+        return Err(too_large());
+    }
+    let (parts, body) = request.into_parts();
+    match Limited::new(body, max).collect().await {
+        Ok(collected) => Ok(http::Request::from_parts(parts, Full::new(collected.to_bytes()))),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(_) => Err(reject(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: the request body could not be read",
+        )),
+    }
+}
+
+fn failed(component: &Loaded, failure: Failure) -> Response<HyperOutgoingBody> {
+    let sha = &component.sha256[..12.min(component.sha256.len())];
+    match failure {
+        Failure::Timeout => {
+            tracing::warn!("component {sha} ran past the request deadline and was stopped");
+            reject(StatusCode::GATEWAY_TIMEOUT, "the tool took too long and was stopped")
+        }
+        Failure::Trap(trap) => {
+            tracing::error!("component {sha} trapped: {trap}");
+            reject(StatusCode::INTERNAL_SERVER_ERROR, "Internal error: the server component failed")
+        }
+        Failure::NoResponse => {
+            tracing::error!("component {sha} returned without sending a response");
+            reject(StatusCode::INTERNAL_SERVER_ERROR, "Internal error: the server component sent no response")
+        }
+        Failure::Setup(why) => {
+            tracing::error!("could not start component {sha}: {why}");
+            let mut response = reject(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable: retry shortly");
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+    }
+}
+
+/// A host-made error: a JSON-RPC error body (code -32000, no id) with a
+/// message that names the problem but no internals.
+fn reject(status: StatusCode, message: &str) -> Response<HyperOutgoingBody> {
+    let code = if status.is_server_error() { -32603 } else { -32000 };
+    json_response(
+        status,
+        &json!({ "jsonrpc": "2.0", "error": { "code": code, "message": message } }),
+    )
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response<HyperOutgoingBody> {
+    let bytes = Bytes::from(serde_json::to_vec(body).unwrap_or_default());
+    let mut response = Response::new(
+        Full::new(bytes)
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}

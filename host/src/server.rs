@@ -1,0 +1,190 @@
+//! The server: loads the component, binds the listener, accepts connections
+//! (HTTP/1.1 via hyper) and shuts down gracefully.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, UnixListener};
+use wasmtime::Result;
+use wasmtime::error::Context;
+
+use crate::config::{ComponentSource, Config};
+use crate::engine::{self, EngineLimits, EpochTicker, Loaded};
+use crate::identity::Trust;
+use crate::listen::Listen;
+use crate::request::{self, App};
+
+/// The greet component, built from `component/` by `build.rs`.
+pub static EMBEDDED_COMPONENT: &[u8] = include_bytes!(env!("TAILMCP_EMBEDDED_COMPONENT"));
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to send its request headers (slowloris guard).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves `config` until `shutdown` completes, then drains in-flight requests.
+pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result<()> {
+    let engine = engine::engine(EngineLimits {
+        max_instances: config.max_concurrent_requests,
+        max_memory_bytes: config.max_memory_bytes,
+    })?;
+    let linker = engine::linker(&engine)?;
+    let component = load_component(&engine, &linker, &config.component)?;
+    tracing::info!(
+        "serving component {} (sha256 {})",
+        component.source,
+        component.sha256
+    );
+    let trust = config.listen.trust();
+    if trust == Trust::Ignore {
+        tracing::warn!(
+            "{} is not loopback or a unix socket: Tailscale identity headers will be IGNORED \
+             (anyone who can reach this address could forge them). Listen on a unix socket \
+             behind tailscale serve instead.",
+            config.listen
+        );
+    }
+    if let Some(user) = &config.dev_identity {
+        tracing::warn!(
+            "DEVELOPMENT MODE: requests without Tailscale identity are treated as {} ({}). \
+             Never use --dev-identity on a tailnet.",
+            user.login,
+            user.display_name
+        );
+    }
+    let listener = Listener::bind(&config.listen).await?;
+    tracing::info!("listening on {}/mcp", listener.address());
+    let _ticker = EpochTicker::start(engine.clone());
+    let app = Arc::new(App::new(config, component));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept(&app, &graceful) => {
+                if let Err(e) = accepted {
+                    // Out of file descriptors and the like: back off, keep serving.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down: finishing in-flight requests (up to {DRAIN_TIMEOUT:?})");
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some requests were still running after {DRAIN_TIMEOUT:?}; stopped them");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn load_component(
+    engine: &wasmtime::Engine,
+    linker: &wasmtime::component::Linker<crate::state::State>,
+    source: &ComponentSource,
+) -> Result<Loaded> {
+    match source {
+        ComponentSource::Embedded => engine::load(engine, linker, EMBEDDED_COMPONENT, "embedded"),
+        ComponentSource::File(path) => engine::load_file(engine, linker, path),
+    }
+}
+
+enum Listener {
+    Tcp(TcpListener, Listen),
+    Unix(UnixListener, PathBuf),
+}
+
+impl Listener {
+    async fn bind(listen: &Listen) -> Result<Listener> {
+        match listen {
+            Listen::Tcp(addr) => {
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr}"))?;
+                let bound = Listen::Tcp(listener.local_addr()?);
+                Ok(Listener::Tcp(listener, bound))
+            }
+            Listen::Unix(path) => {
+                remove_stale_socket(path).await?;
+                let listener = UnixListener::bind(path)
+                    .with_context(|| format!("cannot listen on unix socket `{}`", path.display()))?;
+                Ok(Listener::Unix(listener, path.clone()))
+            }
+        }
+    }
+
+    fn address(&self) -> Listen {
+        match self {
+            Listener::Tcp(_, bound) => bound.clone(),
+            Listener::Unix(_, path) => Listen::Unix(path.clone()),
+        }
+    }
+
+    async fn accept(&self, app: &Arc<App>, graceful: &GracefulShutdown) -> std::io::Result<()> {
+        match self {
+            Listener::Tcp(listener, bound) => {
+                let (stream, _) = listener.accept().await?;
+                let _ = stream.set_nodelay(true);
+                spawn_connection(stream, app.clone(), bound.trust(), graceful);
+            }
+            Listener::Unix(listener, _) => {
+                let (stream, _) = listener.accept().await?;
+                spawn_connection(stream, app.clone(), Trust::Honour, graceful);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Listener::Unix(_, path) = self {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Removes a socket file left by a server that is gone; refuses to take over
+/// one that still answers.
+async fn remove_stale_socket(path: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    if !meta.file_type().is_socket() {
+        wasmtime::bail!("`{}` exists and is not a socket; not replacing it", path.display());
+    }
+    if tokio::net::UnixStream::connect(path).await.is_ok() {
+        wasmtime::bail!("`{}` is in use by another running server", path.display());
+    }
+    std::fs::remove_file(path)
+        .with_context(|| format!("cannot remove stale socket `{}`", path.display()))
+}
+
+fn spawn_connection<IO>(io: IO, app: Arc<App>, trust: Trust, graceful: &GracefulShutdown)
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| request::handle(app.clone(), req, trust));
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(io), service);
+    let connection = graceful.watch(connection);
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!("connection ended with an error: {e}");
+        }
+    });
+}

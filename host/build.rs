@@ -7,7 +7,9 @@ use std::process::Command;
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let root = manifest_dir.parent().expect("host/ is inside the workspace");
+    let root = manifest_dir
+        .parent()
+        .expect("host/ is inside the workspace");
     for path in ["component/src", "component/Cargo.toml", "wit", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
@@ -25,6 +27,9 @@ fn main() {
         .env("CARGO_TARGET_DIR", &target_dir)
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("RUSTFLAGS")
+        // Under `cargo clippy` these would lint (and fail) the nested build too.
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CLIPPY_ARGS")
         .env_remove("CARGO_BUILD_TARGET")
         .status()
         .expect("failed to run cargo to build the component");
@@ -35,5 +40,8 @@ fn main() {
         );
     }
     let wasm = target_dir.join("wasm32-wasip2/component/tailmcp_component.wasm");
-    println!("cargo:rustc-env=TAILMCP_EMBEDDED_COMPONENT={}", wasm.display());
+    println!(
+        "cargo:rustc-env=TAILMCP_EMBEDDED_COMPONENT={}",
+        wasm.display()
+    );
 }

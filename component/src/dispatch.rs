@@ -53,7 +53,10 @@ pub fn dispatch(request: &Request, caller: &dyn Fn() -> Caller) -> Result<Server
 fn params_as<T: for<'de> Deserialize<'de>>(params: Option<Value>) -> Result<T, ErrorData> {
     let params = params.unwrap_or_else(|| Value::Object(JsonObject::new()));
     if !params.is_object() {
-        return Err(ErrorData::invalid_params("Invalid params: expected an object", None));
+        return Err(ErrorData::invalid_params(
+            "Invalid params: expected an object",
+            None,
+        ));
     }
     serde_json::from_value(params)
         .map_err(|e| ErrorData::invalid_params(format!("Invalid params: {e}"), None))
@@ -99,10 +102,18 @@ struct ListParams {
 fn tools_list(params: ListParams) -> Result<ServerResult, ErrorData> {
     // All tools fit in one page, so no cursor we could have issued exists.
     if params.cursor.is_some() {
-        return Err(ErrorData::invalid_params("Invalid params: unknown cursor", None));
+        return Err(ErrorData::invalid_params(
+            "Invalid params: unknown cursor",
+            None,
+        ));
     }
-    let tools = tools::TOOLS.iter().map(|tool| (tool.definition)()).collect();
-    Ok(ServerResult::ListToolsResult(ListToolsResult::with_all_items(tools)))
+    let tools = tools::TOOLS
+        .iter()
+        .map(|tool| (tool.definition)())
+        .collect();
+    Ok(ServerResult::ListToolsResult(
+        ListToolsResult::with_all_items(tools),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -160,17 +171,34 @@ mod tests {
         assert_eq!(run("initialize", json!([1])).unwrap_err().0, -32602);
         assert_eq!(run("tools/call", json!({})).unwrap_err().0, -32602);
         assert_eq!(run("tools/call", json!({"name": 5})).unwrap_err().0, -32602);
-        assert_eq!(run("tools/call", json!({"name":"greet","arguments":[1]})).unwrap_err().0, -32602);
+        assert_eq!(
+            run("tools/call", json!({"name":"greet","arguments":[1]}))
+                .unwrap_err()
+                .0,
+            -32602
+        );
         let (code, message) = run("tools/call", json!({"name":"nope"})).unwrap_err();
         assert_eq!((code, message.as_str()), (-32602, "Unknown tool: nope"));
-        assert_eq!(run("tools/list", json!({"cursor":"x"})).unwrap_err().0, -32602);
+        assert_eq!(
+            run("tools/list", json!({"cursor":"x"})).unwrap_err().0,
+            -32602
+        );
     }
 
     #[test]
     fn bad_arguments_are_a_tool_error() {
-        let r = run("tools/call", json!({"name":"greet","arguments":{"extra":1}})).unwrap();
+        let r = run(
+            "tools/call",
+            json!({"name":"greet","arguments":{"extra":1}}),
+        )
+        .unwrap();
         assert_eq!(r["isError"], true);
-        assert!(r["content"][0]["text"].as_str().unwrap().contains("Invalid arguments"));
+        assert!(
+            r["content"][0]["text"]
+                .as_str()
+                .unwrap()
+                .contains("Invalid arguments")
+        );
     }
 
     #[test]
@@ -178,7 +206,10 @@ mod tests {
         let r = run("tools/list", json!({})).unwrap();
         let greet = &r["tools"][0];
         assert_eq!(greet["name"], "greet");
-        assert_eq!(greet["inputSchema"], json!({"type":"object","additionalProperties":false}));
+        assert_eq!(
+            greet["inputSchema"],
+            json!({"type":"object","additionalProperties":false})
+        );
         assert_eq!(greet["annotations"]["readOnlyHint"], true);
         assert_eq!(greet["outputSchema"]["type"], "object");
     }

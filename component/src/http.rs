@@ -1,7 +1,10 @@
 //! The wasi:http glue: turns an `incoming-request` into a plain [`Request`],
 //! and a plain [`Response`] into an `outgoing-response`. No MCP rules here;
 //! those live in [`crate::transport`], which is pure and tested natively.
-#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "only the wasm build exports the handler"))]
+#![cfg_attr(
+    not(target_arch = "wasm32"),
+    allow(dead_code, reason = "only the wasm build exports the handler")
+)]
 
 use std::io::{Read, Write};
 

@@ -42,9 +42,8 @@ impl Rejection {
 
 /// Parses one JSON-RPC message from a request body.
 pub fn parse(body: &[u8]) -> Result<Message, Rejection> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        Rejection::new(None, ErrorCode::PARSE_ERROR, format!("Parse error: {e}"))
-    })?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| Rejection::new(None, ErrorCode::PARSE_ERROR, format!("Parse error: {e}")))?;
     let mut object = match value {
         Value::Object(object) => object,
         Value::Array(_) => {
@@ -151,15 +150,33 @@ mod tests {
         assert_eq!(code("{"), (None, -32700));
         assert_eq!(code(""), (None, -32700));
         assert_eq!(code("[]"), (None, -32600));
-        assert_eq!(code(r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#), (None, -32600));
+        assert_eq!(
+            code(r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#),
+            (None, -32600)
+        );
         assert_eq!(code("42"), (None, -32600));
-        assert_eq!(code(r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#), (None, -32600));
-        assert_eq!(code(r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#), (None, -32600));
-        assert_eq!(code(r#"{"jsonrpc":"2.0","id":{},"method":"ping"}"#), (None, -32600));
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#),
+            (None, -32600)
+        );
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#),
+            (None, -32600)
+        );
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":{},"method":"ping"}"#),
+            (None, -32600)
+        );
         let id = Some(NumberOrString::Number(3));
-        assert_eq!(code(r#"{"jsonrpc":"1.0","id":3,"method":"ping"}"#), (id.clone(), -32600));
+        assert_eq!(
+            code(r#"{"jsonrpc":"1.0","id":3,"method":"ping"}"#),
+            (id.clone(), -32600)
+        );
         assert_eq!(code(r#"{"id":3,"method":"ping"}"#), (id.clone(), -32600));
-        assert_eq!(code(r#"{"jsonrpc":"2.0","id":3,"method":5}"#), (id.clone(), -32600));
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":3,"method":5}"#),
+            (id.clone(), -32600)
+        );
         assert_eq!(code(r#"{"jsonrpc":"2.0","id":3}"#), (id, -32600));
     }
 

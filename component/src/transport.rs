@@ -97,18 +97,18 @@ pub fn handle(req: &Request, caller: &dyn Fn() -> Caller) -> Response {
             "Unsupported Media Type: Content-Type must be application/json",
         );
     }
-    if let Some(version) = req.header("mcp-protocol-version") {
-        if !dispatch::is_supported(version.trim()) {
-            let message = format!(
-                "Bad Request: unsupported MCP-Protocol-Version {version:?} (supported: {})",
-                SUPPORTED_VERSIONS
-                    .iter()
-                    .map(|v| v.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            return Response::transport_error(400, &message);
-        }
+    if let Some(version) = req.header("mcp-protocol-version")
+        && !dispatch::is_supported(version.trim())
+    {
+        let message = format!(
+            "Bad Request: unsupported MCP-Protocol-Version {version:?} (supported: {})",
+            SUPPORTED_VERSIONS
+                .iter()
+                .map(|v| v.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Response::transport_error(400, &message);
     }
     let request = match jsonrpc::parse(&req.body) {
         Ok(Message::Request(request)) => request,
@@ -120,7 +120,10 @@ pub fn handle(req: &Request, caller: &dyn Fn() -> Caller) -> Response {
             };
         }
         Err(rejection) => {
-            return Response::json(400, &jsonrpc::failure(rejection.id.as_ref(), &rejection.error));
+            return Response::json(
+                400,
+                &jsonrpc::failure(rejection.id.as_ref(), &rejection.error),
+            );
         }
     };
     let body = match dispatch::dispatch(&request, caller) {
@@ -167,18 +170,34 @@ mod tests {
 
     fn answer(req: &Request) -> (u16, Value) {
         let r = handle(req, &alice);
-        let body = if r.body.is_empty() { Value::Null } else { serde_json::from_slice(&r.body).unwrap() };
+        let body = if r.body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&r.body).unwrap()
+        };
         (r.status, body)
     }
 
     #[test]
     fn greet_over_tools_call() {
-        let (status, body) = answer(&post(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"greet"}}"#));
+        let (status, body) = answer(&post(
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"greet"}}"#,
+        ));
         assert_eq!(status, 200);
         assert_eq!(body["id"], 1);
-        assert_eq!(body["result"]["content"][0]["text"], "Hello, Alice! You are logged in as alice@example.com.");
-        assert_eq!(body["result"]["structuredContent"]["profilePicUrl"], "https://example.com/a.png");
-        assert_eq!(body["result"].get("resultType"), None, "legacy results carry no resultType");
+        assert_eq!(
+            body["result"]["content"][0]["text"],
+            "Hello, Alice! You are logged in as alice@example.com."
+        );
+        assert_eq!(
+            body["result"]["structuredContent"]["profilePicUrl"],
+            "https://example.com/a.png"
+        );
+        assert_eq!(
+            body["result"].get("resultType"),
+            None,
+            "legacy results carry no resultType"
+        );
     }
 
     #[test]
@@ -203,12 +222,22 @@ mod tests {
         assert_eq!(answer(&r).0, 415);
         let mut r = post("{");
         r.headers[1].1 = b"application/json; charset=utf-8".to_vec();
-        assert_eq!(answer(&r), (400, json!({"jsonrpc":"2.0","error":{"code":-32700,"message":answer(&r).1["error"]["message"]}})));
+        assert_eq!(
+            answer(&r),
+            (
+                400,
+                json!({"jsonrpc":"2.0","error":{"code":-32700,"message":answer(&r).1["error"]["message"]}})
+            )
+        );
         let mut r = post(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#);
-        r.headers.push(("MCP-Protocol-Version".into(), b"2020-01-01".to_vec()));
+        r.headers
+            .push(("MCP-Protocol-Version".into(), b"2020-01-01".to_vec()));
         let (status, body) = answer(&r);
         assert_eq!(status, 400);
-        assert_eq!(body["error"]["code"], -32000, "legacy 4xx never carries a 2026 code");
+        assert_eq!(
+            body["error"]["code"], -32000,
+            "legacy 4xx never carries a 2026 code"
+        );
         r.headers.last_mut().unwrap().1 = b"2025-06-18".to_vec();
         assert_eq!(answer(&r).0, 200);
     }
@@ -216,11 +245,27 @@ mod tests {
     #[test]
     fn batches_notifications_and_unknown_methods() {
         let (status, body) = answer(&post(r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#));
-        assert_eq!((status, body["error"]["code"].clone()), (400, json!(-32600)));
-        assert_eq!(answer(&post(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)), (202, Value::Null));
-        let (status, body) = answer(&post(r#"{"jsonrpc":"2.0","id":"x","method":"resources/list"}"#));
-        assert_eq!((status, body["id"].clone(), body["error"]["code"].clone()), (200, json!("x"), json!(-32601)));
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (400, json!(-32600))
+        );
+        assert_eq!(
+            answer(&post(
+                r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#
+            )),
+            (202, Value::Null)
+        );
+        let (status, body) = answer(&post(
+            r#"{"jsonrpc":"2.0","id":"x","method":"resources/list"}"#,
+        ));
+        assert_eq!(
+            (status, body["id"].clone(), body["error"]["code"].clone()),
+            (200, json!("x"), json!(-32601))
+        );
         let (status, body) = answer(&post(r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#));
-        assert_eq!((status, body), (200, json!({"jsonrpc":"2.0","id":2,"result":{}})));
+        assert_eq!(
+            (status, body),
+            (200, json!({"jsonrpc":"2.0","id":2,"result":{}}))
+        );
     }
 }

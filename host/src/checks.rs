@@ -70,9 +70,18 @@ mod tests {
     fn origin() {
         let allowed = vec!["https://app.example.com".to_string()];
         assert!(origin_allowed(&headers(&[]), &[]));
-        assert!(!origin_allowed(&headers(&[("origin", "https://evil.example")]), &allowed));
-        assert!(origin_allowed(&headers(&[("origin", "https://app.example.com")]), &allowed));
-        assert!(origin_allowed(&headers(&[("origin", "https://x")]), &["*".to_string()]));
+        assert!(!origin_allowed(
+            &headers(&[("origin", "https://evil.example")]),
+            &allowed
+        ));
+        assert!(origin_allowed(
+            &headers(&[("origin", "https://app.example.com")]),
+            &allowed
+        ));
+        assert!(origin_allowed(
+            &headers(&[("origin", "https://x")]),
+            &["*".to_string()]
+        ));
         assert!(!origin_allowed(&headers(&[("origin", "null")]), &[]));
     }
 
@@ -81,15 +90,27 @@ mod tests {
         let names = vec!["mcp.tail1234.ts.net".to_string()];
         assert!(public_name_allowed(&headers(&[("host", "anything")]), &[]));
         assert!(public_name_allowed(
-            &headers(&[("host", "localhost"), ("x-forwarded-host", "MCP.tail1234.ts.net:443")]),
+            &headers(&[
+                ("host", "localhost"),
+                ("x-forwarded-host", "MCP.tail1234.ts.net:443")
+            ]),
             &names
         ));
-        assert!(public_name_allowed(&headers(&[("host", "mcp.tail1234.ts.net")]), &names));
+        assert!(public_name_allowed(
+            &headers(&[("host", "mcp.tail1234.ts.net")]),
+            &names
+        ));
         assert!(!public_name_allowed(
-            &headers(&[("host", "localhost"), ("x-forwarded-host", "100.64.0.7:8080")]),
+            &headers(&[
+                ("host", "localhost"),
+                ("x-forwarded-host", "100.64.0.7:8080")
+            ]),
             &names
         ));
-        assert!(!public_name_allowed(&headers(&[("host", "localhost")]), &names));
+        assert!(!public_name_allowed(
+            &headers(&[("host", "localhost")]),
+            &names
+        ));
         assert!(!public_name_allowed(&headers(&[]), &names));
         assert_eq!(strip_port("[::1]:80"), "::1");
     }

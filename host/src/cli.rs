@@ -52,19 +52,34 @@ pub struct ServeArgs {
     pub dev_identity: Option<String>,
 
     /// Display name for --dev-identity (default: the login).
-    #[arg(long, env = "TAILMCP_DEV_NAME", value_name = "NAME", requires = "dev_identity")]
+    #[arg(
+        long,
+        env = "TAILMCP_DEV_NAME",
+        value_name = "NAME",
+        requires = "dev_identity"
+    )]
     pub dev_name: Option<String>,
 
     /// Only answer requests addressed to this name (checked against
     /// X-Forwarded-Host, else Host), e.g. mcp.tail1234.ts.net. Repeat for
     /// several. Default: any name.
-    #[arg(long = "public-name", env = "TAILMCP_PUBLIC_NAMES", value_name = "NAME", value_delimiter = ',')]
+    #[arg(
+        long = "public-name",
+        env = "TAILMCP_PUBLIC_NAMES",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
     pub public_names: Vec<String>,
 
     /// Browser origin allowed to call the server, e.g. https://app.example.com,
     /// or * for any. Repeat for several. Requests without Origin (every
     /// non-browser MCP client) are always allowed.
-    #[arg(long = "allow-origin", env = "TAILMCP_ALLOWED_ORIGINS", value_name = "ORIGIN", value_delimiter = ',')]
+    #[arg(
+        long = "allow-origin",
+        env = "TAILMCP_ALLOWED_ORIGINS",
+        value_name = "ORIGIN",
+        value_delimiter = ','
+    )]
     pub allowed_origins: Vec<String>,
 
     /// Serve requests from the public internet through Tailscale Funnel
@@ -109,7 +124,9 @@ impl ServeArgs {
         };
         Ok(Config {
             listen: self.listen,
-            component: self.component.map_or(ComponentSource::Embedded, ComponentSource::File),
+            component: self
+                .component
+                .map_or(ComponentSource::Embedded, ComponentSource::File),
             dev_identity,
             public_names: self.public_names,
             allowed_origins: self.allowed_origins,

@@ -5,10 +5,10 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use wasmtime::Result;
-use wasmtime::error::Context;
 use sha2::{Digest, Sha256};
+use wasmtime::Result;
 use wasmtime::component::{Component, Linker};
+use wasmtime::error::Context;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::bindings::McpServerPre;
@@ -74,9 +74,8 @@ pub fn load(engine: &Engine, linker: &Linker<State>, bytes: &[u8], source: &str)
     let instance_pre = linker
         .instantiate_pre(&component)
         .with_context(|| format!("`{source}` needs imports tailmcp does not provide"))?;
-    let pre = McpServerPre::new(instance_pre).with_context(|| {
-        format!("`{source}` does not export wasi:http/incoming-handler@0.2.12")
-    })?;
+    let pre = McpServerPre::new(instance_pre)
+        .with_context(|| format!("`{source}` does not export wasi:http/incoming-handler@0.2.12"))?;
     Ok(Loaded {
         pre,
         sha256,
@@ -87,8 +86,8 @@ pub fn load(engine: &Engine, linker: &Linker<State>, bytes: &[u8], source: &str)
 
 /// Reads and loads a component file.
 pub fn load_file(engine: &Engine, linker: &Linker<State>, path: &Path) -> Result<Loaded> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("cannot read component `{}`", path.display()))?;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read component `{}`", path.display()))?;
     load(engine, linker, &bytes, &path.display().to_string())
 }
 

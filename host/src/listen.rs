@@ -61,8 +61,14 @@ mod tests {
         assert_eq!(tcp.trust(), Trust::Honour);
         assert_eq!(tcp.to_string(), "http://127.0.0.1:8080");
         assert_eq!("[::1]:0".parse::<Listen>().unwrap().trust(), Trust::Honour);
-        assert_eq!("0.0.0.0:8080".parse::<Listen>().unwrap().trust(), Trust::Ignore);
-        assert_eq!("100.64.0.1:80".parse::<Listen>().unwrap().trust(), Trust::Ignore);
+        assert_eq!(
+            "0.0.0.0:8080".parse::<Listen>().unwrap().trust(),
+            Trust::Ignore
+        );
+        assert_eq!(
+            "100.64.0.1:80".parse::<Listen>().unwrap().trust(),
+            Trust::Ignore
+        );
         let unix: Listen = "unix:/tmp/x.sock".parse().unwrap();
         assert_eq!(unix, Listen::Unix("/tmp/x.sock".into()));
         assert_eq!(unix.trust(), Trust::Honour);

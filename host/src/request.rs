@@ -59,7 +59,10 @@ pub async fn handle(
     }
     let who = caller.describe();
     let response = if identity.funnel && !app.config.allow_funnel {
-        reject(StatusCode::FORBIDDEN, "Forbidden: requests through Tailscale Funnel are not served")
+        reject(
+            StatusCode::FORBIDDEN,
+            "Forbidden: requests through Tailscale Funnel are not served",
+        )
     } else {
         route(&app, request, caller).await
     };
@@ -79,8 +82,13 @@ async fn route(
 ) -> Response<HyperOutgoingBody> {
     if request.uri().path() == health::PATH {
         return match *request.method() {
-            Method::GET | Method::HEAD => json_response(StatusCode::OK, &health::report(&app.component)),
-            _ => reject(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed: use GET"),
+            Method::GET | Method::HEAD => {
+                json_response(StatusCode::OK, &health::report(&app.component))
+            }
+            _ => reject(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method Not Allowed: use GET",
+            ),
         };
     }
     if !checks::origin_allowed(request.headers(), &app.config.allowed_origins) {
@@ -98,7 +106,9 @@ async fn route(
             StatusCode::SERVICE_UNAVAILABLE,
             "Service Unavailable: too many requests in progress; retry shortly",
         );
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return response;
     };
     let limits = InstanceLimits {
@@ -133,7 +143,10 @@ async fn read_body(
     }
     let (parts, body) = request.into_parts();
     match Limited::new(body, max).collect().await {
-        Ok(collected) => Ok(http::Request::from_parts(parts, Full::new(collected.to_bytes()))),
+        Ok(collected) => Ok(http::Request::from_parts(
+            parts,
+            Full::new(collected.to_bytes()),
+        )),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
         Err(_) => Err(reject(
             StatusCode::BAD_REQUEST,
@@ -147,20 +160,34 @@ fn failed(component: &Loaded, failure: Failure) -> Response<HyperOutgoingBody> {
     match failure {
         Failure::Timeout => {
             tracing::warn!("component {sha} ran past the request deadline and was stopped");
-            reject(StatusCode::GATEWAY_TIMEOUT, "the tool took too long and was stopped")
+            reject(
+                StatusCode::GATEWAY_TIMEOUT,
+                "the tool took too long and was stopped",
+            )
         }
         Failure::Trap(trap) => {
             tracing::error!("component {sha} trapped: {trap}");
-            reject(StatusCode::INTERNAL_SERVER_ERROR, "Internal error: the server component failed")
+            reject(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error: the server component failed",
+            )
         }
         Failure::NoResponse => {
             tracing::error!("component {sha} returned without sending a response");
-            reject(StatusCode::INTERNAL_SERVER_ERROR, "Internal error: the server component sent no response")
+            reject(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error: the server component sent no response",
+            )
         }
         Failure::Setup(why) => {
             tracing::error!("could not start component {sha}: {why}");
-            let mut response = reject(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable: retry shortly");
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            let mut response = reject(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable: retry shortly",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             response
         }
     }
@@ -169,7 +196,11 @@ fn failed(component: &Loaded, failure: Failure) -> Response<HyperOutgoingBody> {
 /// A host-made error: a JSON-RPC error body (code -32000, no id) with a
 /// message that names the problem but no internals.
 fn reject(status: StatusCode, message: &str) -> Response<HyperOutgoingBody> {
-    let code = if status.is_server_error() { -32603 } else { -32000 };
+    let code = if status.is_server_error() {
+        -32603
+    } else {
+        -32000
+    };
     json_response(
         status,
         &json!({ "jsonrpc": "2.0", "error": { "code": code, "message": message } }),

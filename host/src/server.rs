@@ -116,8 +116,9 @@ impl Listener {
             }
             Listen::Unix(path) => {
                 remove_stale_socket(path).await?;
-                let listener = UnixListener::bind(path)
-                    .with_context(|| format!("cannot listen on unix socket `{}`", path.display()))?;
+                let listener = UnixListener::bind(path).with_context(|| {
+                    format!("cannot listen on unix socket `{}`", path.display())
+                })?;
                 Ok(Listener::Unix(listener, path.clone()))
             }
         }
@@ -162,7 +163,10 @@ async fn remove_stale_socket(path: &std::path::Path) -> Result<()> {
         return Ok(());
     };
     if !meta.file_type().is_socket() {
-        wasmtime::bail!("`{}` exists and is not a socket; not replacing it", path.display());
+        wasmtime::bail!(
+            "`{}` exists and is not a socket; not replacing it",
+            path.display()
+        );
     }
     if tokio::net::UnixStream::connect(path).await.is_ok() {
         wasmtime::bail!("`{}` is in use by another running server", path.display());

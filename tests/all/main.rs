@@ -1,1 +1,21 @@
+//! Integration tests: the real `tailmcp` binary, real components, real clients.
 
+mod clients;
+mod faults;
+mod host;
+mod identity;
+mod protocol;
+
+/// Every fixture component in `tests/fixtures/src/bin` has a test of its name.
+mod fixture_tests {
+    pub use crate::faults::*;
+    pub use crate::identity::*;
+}
+
+macro_rules! assert_test_exists {
+    ($name:ident) => {
+        #[allow(unused_imports, reason = "only checks that the test exists")]
+        use crate::fixture_tests::$name as _;
+    };
+}
+tailmcp_tests::foreach_fixture!(assert_test_exists);

@@ -36,14 +36,15 @@ async def run(url: str) -> dict:
         streamable_http_client(url, http_client=http) as (read, write, *_),
         ClientSession(read, write, client_info=info) as session,
     ):
-        init = await session.initialize()  # also sends notifications/initialized
+        # Dumped at once: 1.x spells fields camelCase, 2.x snake_case; the wire names agree.
+        init = dump(await session.initialize())  # also sends notifications/initialized
         tools = await session.list_tools()
         result = await session.call_tool(tool, args)
     return {
         "transport": "streamable-http",
-        "protocolVersion": init.protocol_version,
-        "serverInfo": dump(init.server_info),
-        "instructions": init.instructions,
+        "protocolVersion": init["protocolVersion"],
+        "serverInfo": init["serverInfo"],
+        "instructions": init.get("instructions"),
         "tools": [dump(t) for t in tools.tools],
         "greet": dump(result),
     }

@@ -1,0 +1,241 @@
+//! The integration-test harness: runs the real `tailmcp` binary, fronts it
+//! with a stand-in for `tailscale serve`, and drives real MCP clients.
+
+pub mod clients;
+pub mod fixtures;
+pub mod qencode;
+pub mod standin;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub use standin::{Backend, Injected, ServeStandIn};
+
+/// How long a server may take to say it is listening.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The `tailmcp` binary: `$TAILMCP_BIN`, or the one cargo built beside this
+/// test executable (`cargo build --release` before `cargo test --release`).
+pub fn tailmcp_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("TAILMCP_BIN") {
+        return bin.into();
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/all-<hash> -> target/<profile>/tailmcp
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|profile| profile.join("tailmcp"))
+        .expect("test executable is in target/<profile>/deps");
+    assert!(
+        bin.exists(),
+        "{} not found: build it first (cargo build --release -p tailmcp)",
+        bin.display()
+    );
+    bin
+}
+
+/// A running `tailmcp serve`; killed on drop (its log is printed if the test failed).
+pub struct Tailmcp {
+    child: Child,
+    /// What it printed after "listening on ", e.g. `http://127.0.0.1:41234`.
+    pub listening: String,
+    logs: Arc<Mutex<String>>,
+    /// Keeps a unix socket's directory alive.
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Tailmcp {
+    /// Starts `tailmcp serve --listen 127.0.0.1:0 ARGS...`.
+    pub async fn start(args: &[&str]) -> Tailmcp {
+        Self::spawn("127.0.0.1:0", args, None).await
+    }
+
+    /// Starts `tailmcp serve --listen unix:<temp dir>/mcp.sock ARGS...`.
+    pub async fn start_unix(args: &[&str]) -> Tailmcp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let listen = format!("unix:{}", dir.path().join("mcp.sock").display());
+        Self::spawn(&listen, args, Some(dir)).await
+    }
+
+    /// Starts `tailmcp serve --listen LISTEN ARGS...`.
+    pub async fn start_on(listen: &str, args: &[&str]) -> Tailmcp {
+        Self::spawn(listen, args, None).await
+    }
+
+    async fn spawn(listen: &str, args: &[&str], dir: Option<tempfile::TempDir>) -> Tailmcp {
+        let mut child = Command::new(tailmcp_bin())
+            .args(["serve", "--listen", listen])
+            .args(args)
+            .env("RUST_LOG", "info")
+            .env_remove("TAILMCP_COMPONENT")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn tailmcp");
+        let logs = Arc::new(Mutex::new(String::new()));
+        let (ready, mut listening) = tokio::sync::mpsc::channel::<String>(1);
+        let stderr = child.stderr.take().expect("piped stderr");
+        let sink = logs.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    let _ = ready.try_send(rest.trim_end_matches("/mcp").to_string());
+                }
+                let mut logs = sink.lock().expect("log lock");
+                logs.push_str(&line);
+                logs.push('\n');
+            }
+        });
+        let listening = match tokio::time::timeout(STARTUP_TIMEOUT, listening.recv()).await {
+            Ok(Some(listening)) => listening,
+            _ => {
+                let _ = child.kill().await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                panic!("tailmcp did not start:\n{}", logs.lock().expect("log lock"));
+            }
+        };
+        Tailmcp {
+            child,
+            listening,
+            logs,
+            _dir: dir,
+        }
+    }
+
+    /// The TCP address it listens on (panics for unix sockets).
+    pub fn addr(&self) -> SocketAddr {
+        self.listening
+            .strip_prefix("http://")
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("not a TCP listener: {}", self.listening))
+    }
+
+    /// The unix socket path (panics for TCP listeners).
+    pub fn socket(&self) -> PathBuf {
+        self.listening
+            .strip_prefix("unix:")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| panic!("not a unix listener: {}", self.listening))
+    }
+
+    /// Where a tailscale serve stand-in should proxy to.
+    pub fn backend(&self) -> Backend {
+        match self.listening.strip_prefix("unix:") {
+            Some(path) => Backend::Unix(path.into()),
+            None => Backend::Tcp(self.addr()),
+        }
+    }
+
+    /// Everything the server logged so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().expect("log lock").clone()
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub async fn terminate(mut self) -> std::process::ExitStatus {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+        }
+        tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .expect("tailmcp exits after SIGTERM")
+            .expect("wait for tailmcp")
+    }
+}
+
+impl Drop for Tailmcp {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- tailmcp log ---\n{}", self.logs());
+        }
+        let _ = self.child.start_kill();
+    }
+}
+
+/// A response, fully read.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// The body as JSON (panics with the body if it is not).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "status {} body is not JSON ({e}): {:?}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+}
+
+/// The headers every MCP POST carries.
+pub const MCP_HEADERS: &[(&str, &str)] = &[
+    ("accept", "application/json, text/event-stream"),
+    ("content-type", "application/json"),
+];
+
+/// Sends one HTTP/1.1 request to `addr` and reads the whole answer.
+pub async fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Reply {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(conn);
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "localhost");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(Full::new(body.into())).expect("request");
+    let response = sender.send_request(request).await.expect("send request");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("read body").to_bytes();
+    Reply {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        body,
+    }
+}
+
+/// POSTs a JSON-RPC body to `/mcp` with the standard MCP headers plus `extra`.
+pub async fn post_mcp(addr: SocketAddr, extra: &[(&str, &str)], body: &str) -> Reply {
+    let mut headers = MCP_HEADERS.to_vec();
+    headers.extend_from_slice(extra);
+    send(addr, "POST", "/mcp", &headers, body.to_string()).await
+}
+
+/// A `tools/call` body.
+pub fn tools_call(id: u64, name: &str, arguments: serde_json::Value) -> String {
+    serde_json::json!({
+        "jsonrpc": "2.0", "id": id, "method": "tools/call",
+        "params": { "name": name, "arguments": arguments }
+    })
+    .to_string()
+}

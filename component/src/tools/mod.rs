@@ -5,16 +5,16 @@ mod greet;
 
 use std::sync::Arc;
 
-use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool as ToolDefinition, ToolAnnotations};
+use rmcp::model::{
+    CallToolResult, ContentBlock, JsonObject, Tool as ToolDefinition, ToolAnnotations,
+};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use crate::caller::{Caller, User};
 
 /// Every tool this component serves, in the order `tools/list` shows them.
-pub static TOOLS: &[Registered] = &[
-    register::<greet::Greet>(),
-];
+pub static TOOLS: &[Registered] = &[register::<greet::Greet>()];
 
 /// An MCP tool: a name, a definition for `tools/list`, and a call.
 pub trait Tool {

@@ -96,7 +96,10 @@ pub fn take_identity(headers: &mut HeaderMap, trust: Trust) -> Identity {
                 }
             },
             _ => {
-                warnings.push(format!("{name}: sent {} times; treated as absent", values.len()));
+                warnings.push(format!(
+                    "{name}: sent {} times; treated as absent",
+                    values.len()
+                ));
                 None
             }
         }
@@ -115,7 +118,9 @@ pub fn take_identity(headers: &mut HeaderMap, trust: Trust) -> Identity {
         None => BTreeMap::new(),
         Some(Ok(capabilities)) => capabilities,
         Some(Err(why)) => {
-            warnings.push(format!("{APP_CAPABILITIES}: {why}; no capabilities granted"));
+            warnings.push(format!(
+                "{APP_CAPABILITIES}: {why}; no capabilities granted"
+            ));
             BTreeMap::new()
         }
     };
@@ -166,7 +171,9 @@ pub fn parse_capabilities(json: &str) -> Result<BTreeMap<String, Vec<Value>>, St
         .map(|(name, grants)| match grants {
             Value::Array(grants) if grants.iter().all(Value::is_object) => Ok((name, grants)),
             Value::Null => Ok((name, Vec::new())),
-            _ => Err(format!("capability {name:?} is not a list of grant objects")),
+            _ => Err(format!(
+                "capability {name:?} is not a list of grant objects"
+            )),
         })
         .collect()
 }
@@ -215,7 +222,11 @@ mod tests {
                     ("Tailscale-User-Profile-Pic", "https://example.com/a.png"),
                 ],
                 trust: Trust::Honour,
-                user: user("alice@example.com", "Alice Example", Some("https://example.com/a.png")),
+                user: user(
+                    "alice@example.com",
+                    "Alice Example",
+                    Some("https://example.com/a.png"),
+                ),
                 capabilities: json!({}),
                 funnel: false,
                 warnings: 0,
@@ -224,7 +235,10 @@ mod tests {
                 name: "non-ascii-name-q-encoded",
                 headers: &[
                     ("Tailscale-User-Login", "zoe@example.com"),
-                    ("Tailscale-User-Name", "=?utf-8?q?Zo=C3=AB_=C3=9Cn=C3=AFcode?="),
+                    (
+                        "Tailscale-User-Name",
+                        "=?utf-8?q?Zo=C3=AB_=C3=9Cn=C3=AFcode?=",
+                    ),
                 ],
                 trust: Trust::Honour,
                 user: user("zoe@example.com", "Zoë Ünïcode", None),
@@ -260,7 +274,10 @@ mod tests {
                 name: "untrusted-listener-ignores-everything",
                 headers: &[
                     ("Tailscale-User-Login", "mallory@example.com"),
-                    ("Tailscale-App-Capabilities", r#"{"example.com/cap/mcp":[{}]}"#),
+                    (
+                        "Tailscale-App-Capabilities",
+                        r#"{"example.com/cap/mcp":[{}]}"#,
+                    ),
                     ("Tailscale-Funnel-Request", "?1"),
                 ],
                 trust: Trust::Ignore,
@@ -292,7 +309,10 @@ mod tests {
             },
             Case {
                 name: "capability-not-a-list",
-                headers: &[("Tailscale-App-Capabilities", r#"{"example.com/cap/mcp":"admin"}"#)],
+                headers: &[(
+                    "Tailscale-App-Capabilities",
+                    r#"{"example.com/cap/mcp":"admin"}"#,
+                )],
                 trust: Trust::Honour,
                 user: None,
                 capabilities: json!({}),
@@ -310,7 +330,10 @@ mod tests {
             },
             Case {
                 name: "empty-login-is-absent",
-                headers: &[("Tailscale-User-Login", ""), ("Tailscale-User-Name", "Nobody")],
+                headers: &[
+                    ("Tailscale-User-Login", ""),
+                    ("Tailscale-User-Name", "Nobody"),
+                ],
                 trust: Trust::Honour,
                 user: None,
                 capabilities: json!({}),
@@ -342,7 +365,13 @@ mod tests {
                 case.name
             );
             assert_eq!(identity.funnel, case.funnel, "{}", case.name);
-            assert_eq!(identity.warnings.len(), case.warnings, "{}: {:?}", case.name, identity.warnings);
+            assert_eq!(
+                identity.warnings.len(),
+                case.warnings,
+                "{}: {:?}",
+                case.name,
+                identity.warnings
+            );
             assert_eq!(map.len(), 1, "{}: only x-other is left", case.name);
         }
     }
@@ -357,7 +386,10 @@ mod tests {
             ("x-tailscale-user-login", "not ours"),
         ]);
         take_identity(&mut map, Trust::Ignore);
-        assert_eq!(map.keys().map(|k| k.as_str()).collect::<Vec<_>>(), ["x-tailscale-user-login"]);
+        assert_eq!(
+            map.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
+            ["x-tailscale-user-login"]
+        );
     }
 
     #[test]

@@ -1,0 +1,124 @@
+//! Host behaviour around the component: health, checks, limits, shutdown.
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tailmcp_tests::{
+    Injected, ServeStandIn, Tailmcp, fixtures, post_mcp, send, tailmcp_bin, tools_call,
+};
+
+#[tokio::test]
+async fn healthz_reports_the_component_sha256() {
+    let server = Tailmcp::start(&["--component", fixtures::IDENTITY_HEADERS_ECHO]).await;
+    let reply = send(server.addr(), "GET", "/healthz", &[], "").await;
+    assert_eq!(reply.status, 200);
+    let health = reply.json();
+    let expected: String = Sha256::digest(std::fs::read(fixtures::IDENTITY_HEADERS_ECHO).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["component"]["sha256"], expected);
+    assert_eq!(
+        health["component"]["source"],
+        fixtures::IDENTITY_HEADERS_ECHO
+    );
+}
+
+#[tokio::test]
+async fn health_command_probes_a_unix_socket() {
+    let server = Tailmcp::start_unix(&[]).await;
+    let listen = format!("unix:{}", server.socket().display());
+    let ok = tokio::process::Command::new(tailmcp_bin())
+        .args(["health", "--listen", &listen])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("\"sha256\""));
+    drop(server);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let down = tokio::process::Command::new(tailmcp_bin())
+        .args(["health", "--listen", &listen, "--timeout", "2s"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(down.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&down.stderr).contains("unhealthy"));
+}
+
+#[tokio::test]
+async fn foreign_origin_is_refused_missing_origin_allowed() {
+    let server = Tailmcp::start(&["--allow-origin", "https://app.example.com"]).await;
+    let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+    assert_eq!(post_mcp(server.addr(), &[], ping).await.status, 200);
+    assert_eq!(
+        post_mcp(
+            server.addr(),
+            &[("origin", "https://app.example.com")],
+            ping
+        )
+        .await
+        .status,
+        200
+    );
+    let reply = post_mcp(server.addr(), &[("origin", "https://evil.example")], ping).await;
+    assert_eq!(reply.status, 403);
+    assert_eq!(
+        reply.json()["error"]["message"],
+        "Forbidden: Origin not allowed"
+    );
+}
+
+#[tokio::test]
+async fn public_name_is_checked_against_x_forwarded_host() {
+    let server = Tailmcp::start_unix(&["--public-name", ServeStandIn::PUBLIC_NAME]).await;
+    let serve = ServeStandIn::start(
+        server.backend(),
+        Injected::user("alice@example.com", "Alice"),
+    )
+    .await;
+    let reply = post_mcp(serve.addr, &[], &tools_call(1, "greet", json!({}))).await;
+    assert_eq!(
+        reply.status,
+        200,
+        "the stand-in sends X-Forwarded-Host {}",
+        ServeStandIn::PUBLIC_NAME
+    );
+
+    let other = Tailmcp::start_unix(&["--public-name", "other.tail1234.ts.net"]).await;
+    let serve = ServeStandIn::start(
+        other.backend(),
+        Injected::user("alice@example.com", "Alice"),
+    )
+    .await;
+    let reply = post_mcp(serve.addr, &[], &tools_call(1, "greet", json!({}))).await;
+    assert_eq!(reply.status, 403);
+}
+
+#[tokio::test]
+async fn oversized_body_is_refused_before_the_component_runs() {
+    let server = Tailmcp::start(&["--max-body", "1KiB", "--component", fixtures::FAULT_TRAP]).await;
+    let huge = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"pad":"{}"}}}}"#,
+        "x".repeat(4096)
+    );
+    let reply = post_mcp(server.addr(), &[], &huge).await;
+    assert_eq!(reply.status, 413);
+    assert!(
+        !server.logs().contains("trapped"),
+        "the (trapping) component never ran"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_exits_cleanly() {
+    let server = Tailmcp::start_unix(&[]).await;
+    let socket = server.socket();
+    let status = server.terminate().await;
+    assert!(status.success(), "{status}");
+    assert!(!socket.exists(), "the socket file is removed on exit");
+}

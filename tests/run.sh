@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The test command (README "Test it"): installs what the tests need on a
+# fresh machine, then runs every check. Safe to re-run; later runs are fast.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain: wasm32-wasip2 target"
+rustup target add wasm32-wasip2
+
+step "test clients: npm packages (tests/clients/package-lock.json)"
+(cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)
+
+step "test clients: Python mcp SDK (target/pyenv)"
+if [ ! -x target/pyenv/bin/python ]; then
+  mkdir -p target
+  python3 -m venv target/pyenv
+fi
+target/pyenv/bin/pip install --quiet --disable-pip-version-check -r tests/clients/requirements.txt
+
+step "format"
+cargo fmt --all --check
+
+step "build: tailmcp and the test harness (release; the host embeds the component built from component/)"
+cargo build --release --locked --workspace
+
+step "lint"
+cargo clippy --release --locked --workspace --all-targets -- -D warnings
+cargo clippy --release --locked -p tailmcp-component --target wasm32-wasip2 -- -D warnings
+
+step "tests: unit tests, and integration tests against the real binary with real clients"
+cargo test --release --locked --workspace

@@ -18,12 +18,25 @@ pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 128;
 /// Default linear memory limit of one component instance.
 pub const DEFAULT_MAX_MEMORY_BYTES: usize = 64 * 1024 * 1024;
 
+/// Default poll interval for the component file (notifications are immediate).
+pub const DEFAULT_WATCH_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The default compiled-component cache: `$XDG_CACHE_HOME/tailmcp` or `~/.cache/tailmcp`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+    Some(base.join("tailmcp"))
+}
+
 /// Which component to serve.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ComponentSource {
     /// The greet component built into the binary.
     Embedded,
-    /// A `.wasm` component file.
+    /// A `.wasm` component (or `.cwasm` from `tailmcp compile`) file,
+    /// watched and swapped in when it changes.
     File(PathBuf),
 }
 
@@ -44,6 +57,10 @@ pub struct Config {
     pub request_timeout: Duration,
     pub max_concurrent_requests: u32,
     pub max_memory_bytes: usize,
+    /// Where compiled components are cached; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// How often the component file is checked where notifications are missing.
+    pub watch_interval: Duration,
 }
 
 impl Config {
@@ -60,6 +77,8 @@ impl Config {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
+            cache_dir: None,
+            watch_interval: DEFAULT_WATCH_INTERVAL,
         }
     }
 }

@@ -2,16 +2,16 @@
 //! allocator, epoch interruption), one linker, and [`Loaded`] components
 //! compiled once and pre-instantiated, so each request only instantiates.
 
-use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 use wasmtime::Result;
 use wasmtime::component::{Component, Linker};
 use wasmtime::error::Context;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Precompiled};
 
 use crate::bindings::McpServerPre;
+use crate::cache::Cache;
 use crate::state::State;
 
 /// How often the engine's epoch advances; request deadlines are counted in these ticks.
@@ -24,6 +24,15 @@ pub struct EngineLimits {
     pub max_instances: u32,
     /// Linear memory one instance may grow to.
     pub max_memory_bytes: usize,
+}
+
+impl Default for EngineLimits {
+    fn default() -> Self {
+        EngineLimits {
+            max_instances: crate::config::DEFAULT_MAX_CONCURRENT_REQUESTS,
+            max_memory_bytes: crate::config::DEFAULT_MAX_MEMORY_BYTES,
+        }
+    }
 }
 
 /// Builds the engine: pooled instance slots (instantiation is then a few
@@ -64,13 +73,45 @@ pub struct Loaded {
     /// Where it came from: a path, or `embedded`.
     pub source: String,
     pub loaded_at: SystemTime,
+    /// How it was made ready, for the log.
+    pub how: How,
 }
 
-/// Compiles `bytes` and checks them against `linker`.
-pub fn load(engine: &Engine, linker: &Linker<State>, bytes: &[u8], source: &str) -> Result<Loaded> {
-    let sha256 = hex(&Sha256::digest(bytes));
-    let component = Component::new(engine, bytes)
-        .with_context(|| format!("`{source}` is not a valid WebAssembly component"))?;
+/// How a component was made ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    /// Compiled from `.wasm` (then cached, when a cache is configured).
+    Compiled,
+    /// Compiled code reused from the cache.
+    Cached,
+    /// A precompiled `.cwasm` (from `tailmcp compile`).
+    Precompiled,
+}
+
+impl std::fmt::Display for How {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            How::Compiled => "compiled",
+            How::Cached => "from cache",
+            How::Precompiled => "precompiled",
+        })
+    }
+}
+
+/// Makes `bytes` (a `.wasm` component or a `.cwasm` from `tailmcp compile`)
+/// ready to serve, and checks it against `linker`: a component that imports
+/// something the host does not provide, or does not export
+/// `wasi:http/incoming-handler`, is refused here, before it can be swapped in.
+pub fn load(
+    engine: &Engine,
+    linker: &Linker<State>,
+    cache: Option<&Cache>,
+    bytes: &[u8],
+    source: &str,
+) -> Result<Loaded> {
+    let sha256 = sha256_hex(bytes);
+    let (component, how) = compile(engine, cache, bytes, &sha256)
+        .with_context(|| format!("`{source}` is not a usable component"))?;
     let instance_pre = linker
         .instantiate_pre(&component)
         .with_context(|| format!("`{source}` needs imports tailmcp does not provide"))?;
@@ -81,14 +122,70 @@ pub fn load(engine: &Engine, linker: &Linker<State>, bytes: &[u8], source: &str)
         sha256,
         source: source.to_string(),
         loaded_at: SystemTime::now(),
+        how,
     })
 }
 
-/// Reads and loads a component file.
-pub fn load_file(engine: &Engine, linker: &Linker<State>, path: &Path) -> Result<Loaded> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read component `{}`", path.display()))?;
-    load(engine, linker, &bytes, &path.display().to_string())
+fn compile(
+    engine: &Engine,
+    cache: Option<&Cache>,
+    bytes: &[u8],
+    sha256: &str,
+) -> Result<(Component, How)> {
+    match Engine::detect_precompiled(bytes) {
+        Some(Precompiled::Component) => return Ok((deserialize(engine, bytes)?, How::Precompiled)),
+        Some(Precompiled::Module) => {
+            wasmtime::bail!("it is a precompiled core module, not a component")
+        }
+        None => {}
+    }
+    if bytes.starts_with(b"\0asm") && bytes.get(4..8) == Some(&[1, 0, 0, 0]) {
+        wasmtime::bail!(
+            "it is a core WebAssembly module, not a component (build for wasm32-wasip2)"
+        );
+    }
+    if let Some(cache) = cache
+        && let Ok(cached) = std::fs::read(cache.path(sha256))
+    {
+        match deserialize(engine, &cached) {
+            Ok(component) => return Ok((component, How::Cached)),
+            Err(e) => {
+                tracing::warn!("ignoring unusable cache entry for {sha256}: {e:#}");
+                cache.remove(sha256);
+            }
+        }
+    }
+    let component = Component::new(engine, bytes)?;
+    if let Some(cache) = cache {
+        match component.serialize() {
+            Ok(compiled) => cache.store(sha256, &compiled),
+            Err(e) => tracing::warn!("could not serialize component for the cache: {e:#}"),
+        }
+    }
+    Ok((component, How::Compiled))
+}
+
+/// Loads native code made by this engine configuration (`tailmcp compile`
+/// or the cache). Wasmtime refuses code from another version or config.
+#[allow(
+    unsafe_code,
+    reason = "deserializing trusts the bytes to be wasmtime's own output: they come from \
+              tailmcp's cache or from the operator's component directory, which is as trusted \
+              as the host binary"
+)]
+fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Component> {
+    // SAFETY: see the reason above; wasmtime still checks version and settings.
+    unsafe { Component::deserialize(engine, bytes) }
+}
+
+/// Compiles a `.wasm` component to a `.cwasm` for this engine configuration.
+pub fn precompile(engine: &Engine, bytes: &[u8]) -> Result<Vec<u8>> {
+    engine.precompile_component(bytes)
+}
+
+/// Hex sha256 of `bytes`: how components are named in logs and `/healthz`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -1,35 +1,26 @@
 //! `GET /healthz`, and `tailmcp health`, which probes it (over TCP or a unix
 //! socket) for container and Kubernetes health checks.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 
-use crate::engine::Loaded;
 use crate::listen::Listen;
+use crate::reload::Active;
 
 /// The health path.
 pub const PATH: &str = "/healthz";
 
 /// The `/healthz` body.
-pub fn report(component: &Loaded) -> Value {
-    let loaded_at = component
-        .loaded_at
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-        "component": {
-            "sha256": component.sha256,
-            "source": component.source,
-            "loadedAtUnix": loaded_at,
-        },
-    })
+pub fn report(active: &Active) -> Value {
+    let mut report = json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") });
+    if let (Some(report), Value::Object(active)) = (report.as_object_mut(), active.health()) {
+        report.extend(active);
+    }
+    report
 }
 
 /// Probes `GET /healthz` at `listen`; Ok with the body when it answered 200.

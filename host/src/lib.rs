@@ -12,11 +12,14 @@
 //! | identity handed to the component       | `identity/wit.rs`    |
 //! | Origin / public-name checks            | `checks.rs`          |
 //! | engine, linker, loading a component    | `engine.rs`          |
+//! | where a component is swapped (hot swap)| `reload.rs`          |
+//! | compiled-component cache               | `cache.rs`           |
 //! | one request in a fresh instance        | `instance.rs`        |
 //! | what a request's store holds           | `state.rs`           |
 //! | `/healthz` and `tailmcp health`        | `health.rs`          |
 
 pub mod bindings;
+pub mod cache;
 pub mod checks;
 pub mod cli;
 pub mod config;
@@ -25,9 +28,31 @@ pub mod health;
 pub mod identity;
 pub mod instance;
 pub mod listen;
+pub mod reload;
 pub mod request;
 pub mod server;
 pub mod state;
 
 pub use config::Config;
 pub use server::serve;
+
+/// `tailmcp compile`: precompiles `input` for the engine `serve` uses with
+/// its default limits; returns the path written.
+pub fn compile(
+    input: &std::path::Path,
+    output: Option<&std::path::Path>,
+) -> wasmtime::Result<std::path::PathBuf> {
+    use wasmtime::error::Context;
+    let engine = engine::engine(engine::EngineLimits::default())?;
+    let bytes =
+        std::fs::read(input).with_context(|| format!("cannot read `{}`", input.display()))?;
+    let compiled = engine::precompile(&engine, &bytes)
+        .with_context(|| format!("`{}` is not a valid component", input.display()))?;
+    let output = output.map_or_else(
+        || input.with_extension("cwasm"),
+        std::path::Path::to_path_buf,
+    );
+    std::fs::write(&output, compiled)
+        .with_context(|| format!("cannot write `{}`", output.display()))?;
+    Ok(output)
+}

@@ -32,6 +32,16 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::Compile(args) => match tailmcp::compile(&args.input, args.output.as_deref()) {
+            Ok(output) => {
+                println!("wrote {}", output.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Health(args) => match tailmcp::health::probe(&args.listen, args.timeout).await {
             Ok(body) => {
                 println!("{body}");

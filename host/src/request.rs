@@ -18,22 +18,24 @@ use crate::engine::Loaded;
 use crate::health;
 use crate::identity::{self, Caller, Trust};
 use crate::instance::{self, Failure, InstanceLimits};
+use crate::reload::Active;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 /// What every request handler shares.
 pub struct App {
     pub config: Config,
-    pub component: Arc<Loaded>,
+    /// The component new requests run on; swapped by `reload.rs`.
+    pub component: Arc<Active>,
     /// Requests running in components; full means 503.
     pub running: Semaphore,
 }
 
 impl App {
-    pub fn new(config: Config, component: Loaded) -> App {
+    pub fn new(config: Config, component: Arc<Active>) -> App {
         let permits = config.max_concurrent_requests as usize;
         App {
             config,
-            component: Arc::new(component),
+            component,
             running: Semaphore::new(permits),
         }
     }
@@ -115,9 +117,11 @@ async fn route(
         timeout: app.config.request_timeout,
         max_memory_bytes: app.config.max_memory_bytes,
     };
-    match instance::run(app.component.clone(), request, caller, limits).await {
+    // Taken once: this request finishes on this component even if a swap happens.
+    let component = app.component.current();
+    match instance::run(component.clone(), request, caller, limits).await {
         Ok(response) => response,
-        Err(failure) => failed(&app.component, failure),
+        Err(failure) => failed(&component, failure),
     }
 }
 

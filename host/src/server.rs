@@ -14,10 +14,12 @@ use tokio::net::{TcpListener, UnixListener};
 use wasmtime::Result;
 use wasmtime::error::Context;
 
+use crate::cache::Cache;
 use crate::config::{ComponentSource, Config};
 use crate::engine::{self, EngineLimits, EpochTicker, Loaded};
 use crate::identity::Trust;
 use crate::listen::Listen;
+use crate::reload::{self, Active, Loader};
 use crate::request::{self, App};
 
 /// The greet component, built from `component/` by `build.rs`.
@@ -35,12 +37,34 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
         max_memory_bytes: config.max_memory_bytes,
     })?;
     let linker = engine::linker(&engine)?;
-    let component = load_component(&engine, &linker, &config.component)?;
+    let cache = config
+        .cache_dir
+        .as_deref()
+        .and_then(|dir| Cache::open(dir, &engine));
+    let loader = Arc::new(Loader {
+        engine: engine.clone(),
+        linker,
+        cache,
+    });
+    let started = std::time::Instant::now();
+    let component = initial_component(&loader, &config.component)?;
     tracing::info!(
-        "serving component {} (sha256 {})",
+        "serving component {} (sha256 {}, {} in {:.0}ms)",
         component.source,
-        component.sha256
+        component.sha256,
+        component.how,
+        started.elapsed().as_secs_f64() * 1000.0
     );
+    let active = Arc::new(Active::new(component));
+    let _watcher = match &config.component {
+        ComponentSource::File(path) => Some(reload::watch(
+            path.clone(),
+            loader.clone(),
+            active.clone(),
+            config.watch_interval,
+        )),
+        ComponentSource::Embedded => None,
+    };
     let trust = config.listen.trust();
     if trust == Trust::Ignore {
         tracing::warn!(
@@ -61,7 +85,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
     let listener = Listener::bind(&config.listen).await?;
     tracing::info!("listening on {}/mcp", listener.address());
     let _ticker = EpochTicker::start(engine.clone());
-    let app = Arc::new(App::new(config, component));
+    let app = Arc::new(App::new(config, active));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -88,14 +112,25 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
     Ok(())
 }
 
-fn load_component(
-    engine: &wasmtime::Engine,
-    linker: &wasmtime::component::Linker<crate::state::State>,
-    source: &ComponentSource,
-) -> Result<Loaded> {
+/// The component to start with. A `--component` file that does not exist
+/// yet (an empty `components/` volume) is not an error: the built-in
+/// component serves until the file appears.
+fn initial_component(loader: &Loader, source: &ComponentSource) -> Result<Loaded> {
     match source {
-        ComponentSource::Embedded => engine::load(engine, linker, EMBEDDED_COMPONENT, "embedded"),
-        ComponentSource::File(path) => engine::load_file(engine, linker, path),
+        ComponentSource::File(path) if path.exists() => {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("cannot read component `{}`", path.display()))?;
+            loader.load(&bytes, &path.display().to_string())
+        }
+        ComponentSource::File(path) => {
+            tracing::warn!(
+                "component `{}` does not exist yet: serving the built-in greet component, \
+                 and the file as soon as it appears",
+                path.display()
+            );
+            loader.load(EMBEDDED_COMPONENT, "embedded")
+        }
+        ComponentSource::Embedded => loader.load(EMBEDDED_COMPONENT, "embedded"),
     }
 }
 

@@ -5,11 +5,13 @@ mod faults;
 mod host;
 mod identity;
 mod protocol;
+mod reload;
 
 /// Every fixture component in `tests/fixtures/src/bin` has a test of its name.
 mod fixture_tests {
     pub use crate::faults::*;
     pub use crate::identity::*;
+    pub use crate::reload::*;
 }
 
 macro_rules! assert_test_exists {

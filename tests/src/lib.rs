@@ -138,6 +138,11 @@ impl Tailmcp {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("tailmcp is running")
+    }
+
     /// Everything the server logged so far.
     pub fn logs(&self) -> String {
         self.logs.lock().expect("log lock").clone()

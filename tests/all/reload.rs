@@ -1,0 +1,312 @@
+//! Hot swap: the component file is replaced while the server runs.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tailmcp_tests::{Tailmcp, fixtures, send, tailmcp_bin};
+
+/// Replaces `path` atomically, as the README says to deploy.
+fn replace(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+fn read(fixture: &str) -> Vec<u8> {
+    std::fs::read(fixture).unwrap()
+}
+
+async fn version(server: &Tailmcp, path: &str) -> String {
+    let reply = send(server.addr(), "GET", path, &[], "").await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    reply.json()["version"].as_str().unwrap().to_string()
+}
+
+async fn wait_for(server: &Tailmcp, want: &str) -> Duration {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        // Before the swap the old component may answer anything (even 404).
+        let reply = send(server.addr(), "GET", "/", &[], "").await;
+        if reply.status == 200 && reply.json()["version"] == want {
+            return started.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{want} never served:\n{}", server.logs());
+}
+
+async fn health(server: &Tailmcp) -> serde_json::Value {
+    send(server.addr(), "GET", "/healthz", &[], "").await.json()
+}
+
+/// A server on a copy of `swap_v1` in a temp dir: (dir, component path, server).
+async fn serving_v1(extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, Tailmcp) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("component.wasm");
+    std::fs::write(&path, read(fixtures::SWAP_V1)).unwrap();
+    let cache = dir.path().join("cache");
+    let mut args = vec![
+        "--component",
+        path.to_str().unwrap(),
+        "--cache-dir",
+        cache.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let server = Tailmcp::start(&args).await;
+    (dir, path, server)
+}
+
+/// In-flight requests finish on the old component; new ones use the new one.
+#[tokio::test]
+pub async fn swap_v1() {
+    let (_dir, path, server) = serving_v1(&[]).await;
+    assert_eq!(version(&server, "/").await, "v1");
+    let server = Arc::new(server);
+    let slow = {
+        let server = server.clone();
+        tokio::spawn(async move { version(&server, "/?sleep=1500").await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    replace(&path, &read(fixtures::SWAP_V2));
+    wait_for(&server, "v2").await;
+    assert_eq!(
+        slow.await.unwrap(),
+        "v1",
+        "the in-flight request finished on v1"
+    );
+    let health = health(&server).await;
+    assert_eq!(health["swaps"], 1);
+    assert_eq!(
+        health["component"]["sha256"],
+        sha256(&read(fixtures::SWAP_V2))
+    );
+}
+
+/// Swapping under continuous concurrent load fails no request.
+#[tokio::test]
+pub async fn swap_v2() {
+    let (_dir, path, server) = serving_v1(&[]).await;
+    let server = Arc::new(server);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let served = Arc::new(AtomicUsize::new(0));
+    let mut load = Vec::new();
+    for _ in 0..8 {
+        let (server, stop, served) = (server.clone(), stop.clone(), served.clone());
+        load.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let v = version(&server, "/").await;
+                assert!(v == "v1" || v == "v2", "{v}");
+                served.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for round in 0..10 {
+        let next = if round % 2 == 0 {
+            fixtures::SWAP_V2
+        } else {
+            fixtures::SWAP_V1
+        };
+        replace(&path, &read(next));
+        wait_for(&server, if round % 2 == 0 { "v2" } else { "v1" }).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    for task in load {
+        task.await.expect("no request failed during the swaps");
+    }
+    assert!(served.load(Ordering::Relaxed) > 50);
+    assert_eq!(health(&server).await["swaps"], 10);
+}
+
+/// Each kind of bad file is refused; the old component keeps serving.
+#[tokio::test]
+pub async fn swap_no_handler() {
+    let (_dir, path, server) = serving_v1(&[]).await;
+    let v1_sha = sha256(&read(fixtures::SWAP_V1));
+    let v2 = read(fixtures::SWAP_V2);
+    let core_module = b"\0asm\x01\0\0\0".to_vec();
+    let bad: [(&str, Vec<u8>, &str); 5] = [
+        (
+            "truncated",
+            v2[..v2.len() / 2].to_vec(),
+            "not a usable component",
+        ),
+        (
+            "garbage",
+            b"definitely not wasm".to_vec(),
+            "not a usable component",
+        ),
+        ("core module", core_module, "core WebAssembly module"),
+        (
+            "no handler",
+            read(fixtures::SWAP_NO_HANDLER),
+            "does not export wasi:http/incoming-handler",
+        ),
+        (
+            "another engine's .cwasm",
+            foreign_cwasm(fixtures::SWAP_V2).await,
+            "not a usable component",
+        ),
+    ];
+    for (name, bytes, reason) in bad {
+        replace(&path, &bytes);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let health = health(&server).await;
+            if health["lastRefusal"]["sha256"] == sha256(&bytes) {
+                let why = health["lastRefusal"]["reason"].as_str().unwrap();
+                assert!(why.contains(reason), "{name}: {why}");
+                assert_eq!(health["component"]["sha256"], v1_sha, "{name}: still v1");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} was never refused:\n{}",
+                server.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(version(&server, "/").await, "v1", "{name}: v1 still serves");
+    }
+    let logs = server.logs();
+    let refusals = logs
+        .lines()
+        .filter(|l| l.contains("refused component"))
+        .count();
+    assert_eq!(refusals, 5, "{logs}");
+    let still = format!("still serving {} (sha256 {v1_sha})", path.display());
+    for line in logs.lines().filter(|l| l.contains("refused component")) {
+        assert!(
+            line.contains(&still),
+            "one line says what stays active: {line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn in_place_write_and_rapid_swaps_end_on_the_last_file() {
+    let (_dir, path, server) = serving_v1(&[]).await;
+    std::fs::write(&path, read(fixtures::SWAP_V2)).unwrap();
+    wait_for(&server, "v2").await;
+    for fixture in [
+        fixtures::SWAP_V1,
+        fixtures::SWAP_V2,
+        fixtures::SWAP_V1,
+        fixtures::SWAP_V2,
+        fixtures::SWAP_V1,
+    ] {
+        replace(&path, &read(fixture));
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(version(&server, "/").await, "v1");
+    assert_eq!(
+        health(&server).await["component"]["sha256"],
+        sha256(&read(fixtures::SWAP_V1))
+    );
+}
+
+#[tokio::test]
+async fn precompiled_cwasm_swaps_in_and_the_cache_serves_restarts() {
+    let (dir, path, server) = serving_v1(&[]).await;
+    let cwasm = dir.path().join("v2.cwasm");
+    compile(fixtures::SWAP_V2, &cwasm).await;
+    replace(&path, &std::fs::read(&cwasm).unwrap());
+    wait_for(&server, "v2").await;
+    assert_eq!(health(&server).await["component"]["how"], "precompiled");
+    drop(server);
+
+    // A restart on v1: compiled once by the first server, now from the cache.
+    replace(&path, &read(fixtures::SWAP_V1));
+    let cache = dir.path().join("cache");
+    let again = Tailmcp::start(&[
+        "--component",
+        path.to_str().unwrap(),
+        "--cache-dir",
+        cache.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(
+        health(&again).await["component"]["how"],
+        "from cache",
+        "{}",
+        again.logs()
+    );
+    assert_eq!(version(&again, "/").await, "v1");
+}
+
+#[tokio::test]
+async fn missing_file_serves_the_builtin_component_until_it_appears() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("later.wasm");
+    let server = Tailmcp::start(&["--component", path.to_str().unwrap(), "--no-cache"]).await;
+    assert!(server.logs().contains("does not exist yet"));
+    assert_eq!(health(&server).await["component"]["source"], "embedded");
+    replace(&path, &read(fixtures::SWAP_V2));
+    wait_for(&server, "v2").await;
+}
+
+#[tokio::test]
+async fn polling_finds_changes_without_notifications_and_sighup_reloads() {
+    let (_dir, path, server) = serving_v1(&["--watch-interval", "100ms"]).await;
+    let pid = server.pid();
+    assert_eq!(
+        std::process::Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .unwrap()
+            .code(),
+        Some(0)
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !server.logs().contains("SIGHUP: reloading") {
+        assert!(Instant::now() < deadline, "{}", server.logs());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        version(&server, "/").await,
+        "v1",
+        "SIGHUP with an unchanged file keeps serving"
+    );
+    replace(&path, &read(fixtures::SWAP_V2));
+    wait_for(&server, "v2").await;
+}
+
+async fn compile(input: &str, output: &Path) {
+    let status = tokio::process::Command::new(tailmcp_bin())
+        .args(["compile", input, "-o", output.to_str().unwrap()])
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+}
+
+/// A `.cwasm` as another wasmtime version would write it: ours, with the
+/// engine version recorded in its `.wasmtime.engine` section changed.
+async fn foreign_cwasm(input: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.cwasm");
+    compile(input, &out).await;
+    let mut bytes = std::fs::read(&out).unwrap();
+    let marker = b"x86_64-unknown-linux-gnu";
+    let at = bytes
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .expect("engine section names the target");
+    // The byte before the target's length prefix is the last digit of the version.
+    let digit = at - 2;
+    assert!(
+        bytes[digit].is_ascii_digit(),
+        "engine section layout changed"
+    );
+    bytes[digit] = if bytes[digit] == b'0' { b'1' } else { b'0' };
+    bytes
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

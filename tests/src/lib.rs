@@ -30,12 +30,12 @@ pub fn tailmcp_bin() -> PathBuf {
         return bin.into();
     }
     let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/all-<hash> -> target/<profile>/tailmcp
-    let bin = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|profile| profile.join("tailmcp"))
-        .expect("test executable is in target/<profile>/deps");
+    // Tests run from target/<profile>/deps/, benchmarks from target/<profile>/.
+    let mut dir = exe.parent().expect("executable has a directory");
+    if dir.ends_with("deps") {
+        dir = dir.parent().expect("deps/ has a parent");
+    }
+    let bin = dir.join("tailmcp");
     assert!(
         bin.exists(),
         "{} not found: build it first (cargo build --release -p tailmcp)",

@@ -1,0 +1,181 @@
+//! Hot-swap benchmark (prints figures; not a test):
+//! - time from a file landing (atomic rename) to the first response from the
+//!   new version, for the greet `.wasm` (compiled on swap) and a `.cwasm`;
+//! - failed requests during 50 swaps under concurrent load;
+//! - host RSS after 1 swap and after 100 swaps.
+//!
+//! Run: `cargo run --release -p tailmcp-tests --bin bench-swap`
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tailmcp_tests::{MCP_HEADERS, Tailmcp, fixtures, send, tailmcp_bin};
+
+const REPEATS: usize = 10;
+
+fn greet_wasm() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/component-build/wasm32-wasip2/component/tailmcp_component.wasm")
+}
+
+fn replace(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).expect("write");
+    std::fs::rename(&tmp, path).expect("rename");
+}
+
+/// True when the server answers like greet (JSON-RPC) rather than like a swap fixture.
+async fn serves_greet(server: &Tailmcp) -> bool {
+    let reply = send(
+        server.addr(),
+        "POST",
+        "/mcp",
+        MCP_HEADERS,
+        r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#,
+    )
+    .await;
+    reply.status == 200 && reply.json().get("jsonrpc").is_some()
+}
+
+async fn serves_version(server: &Tailmcp, want: &str) -> bool {
+    let reply = send(server.addr(), "GET", "/", &[], "").await;
+    reply.status == 200 && reply.json()["version"] == want
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("component.wasm");
+    let v1 = std::fs::read(fixtures::SWAP_V1).expect("swap_v1");
+    let v2 = std::fs::read(fixtures::SWAP_V2).expect("swap_v2");
+    let greet = std::fs::read(greet_wasm()).expect("build the host first");
+    let cwasm = dir.path().join("v2.cwasm");
+    let status = std::process::Command::new(tailmcp_bin())
+        .args(["compile", fixtures::SWAP_V2, "-o"])
+        .arg(&cwasm)
+        .status()
+        .expect("tailmcp compile");
+    assert!(status.success());
+    let v2_cwasm = std::fs::read(&cwasm).expect("cwasm");
+
+    replace(&path, &v1);
+    let server = Tailmcp::start(&["--component", path.to_str().unwrap(), "--no-cache"]).await;
+
+    // 1. Landing to first response.
+    let mut wasm_times = Vec::new();
+    let mut cwasm_times = Vec::new();
+    for _ in 0..REPEATS {
+        replace(&path, &v1);
+        while !serves_version(&server, "v1").await {}
+        let landed = Instant::now();
+        replace(&path, &greet);
+        while !serves_greet(&server).await {}
+        wasm_times.push(landed.elapsed());
+
+        replace(&path, &v1);
+        while !serves_version(&server, "v1").await {}
+        let landed = Instant::now();
+        replace(&path, &v2_cwasm);
+        while !serves_version(&server, "v2").await {}
+        cwasm_times.push(landed.elapsed());
+    }
+    println!(
+        "swap: file landed -> first response from the new version (median of {REPEATS}, atomic rename)"
+    );
+    println!(
+        "  greet .wasm (compiled on swap, no cache): {:>8.1} ms",
+        median(wasm_times).as_secs_f64() * 1e3
+    );
+    println!(
+        "  .cwasm (tailmcp compile):                 {:>8.1} ms",
+        median(cwasm_times).as_secs_f64() * 1e3
+    );
+
+    // 2. 50 swaps under load.
+    let server = Arc::new(server);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let mut load = Vec::new();
+    for _ in 0..16 {
+        let (server, stop, ok, failed) = (server.clone(), stop.clone(), ok.clone(), failed.clone());
+        load.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let reply = send(server.addr(), "GET", "/", &[], "").await;
+                let good = reply.status == 200
+                    && serde_json::from_slice::<serde_json::Value>(&reply.body)
+                        .is_ok_and(|j| j["version"] == "v1" || j["version"] == "v2");
+                if good { &ok } else { &failed }.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for round in 0..50 {
+        let (bytes, want) = if round % 2 == 0 {
+            (&v2, "v2")
+        } else {
+            (&v1, "v1")
+        };
+        replace(&path, bytes);
+        while !serves_version(&server, want).await {}
+    }
+    stop.store(true, Ordering::Relaxed);
+    for task in load {
+        let _ = task.await;
+    }
+    println!(
+        "50 swaps under load (16 clients): {} requests ok, {} failed",
+        ok.load(Ordering::Relaxed),
+        failed.load(Ordering::Relaxed)
+    );
+
+    // 3. Memory over 100 swaps (each a .cwasm, so the figure is about freeing, not compiling).
+    let v1_cwasm = dir.path().join("v1.cwasm");
+    let status = std::process::Command::new(tailmcp_bin())
+        .args(["compile", fixtures::SWAP_V1, "-o"])
+        .arg(&v1_cwasm)
+        .status()
+        .expect("tailmcp compile");
+    assert!(status.success());
+    let v1_cwasm = std::fs::read(&v1_cwasm).expect("cwasm");
+    let pid = server.pid();
+    let mut after_one = 0;
+    for round in 1..=100 {
+        let (bytes, want) = if round % 2 == 1 {
+            (&v2_cwasm, "v2")
+        } else {
+            (&v1_cwasm, "v1")
+        };
+        replace(&path, bytes);
+        while !serves_version(&server, want).await {}
+        for _ in 0..20 {
+            serves_version(&server, want).await;
+        }
+        if round == 1 {
+            after_one = rss_kib(pid);
+        }
+    }
+    let after_hundred = rss_kib(pid);
+    println!(
+        "host RSS: after 1 swap {:.1} MiB, after 100 swaps {:.1} MiB ({:+.1}%)",
+        after_one as f64 / 1024.0,
+        after_hundred as f64 / 1024.0,
+        (after_hundred as f64 / after_one.max(1) as f64 - 1.0) * 100.0
+    );
+}

@@ -14,6 +14,20 @@ fn main() {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
     println!("cargo:rerun-if-env-changed=TAILMCP_COMPONENT_TARGET_DIR");
+    println!("cargo:rerun-if-env-changed=TAILMCP_PREBUILT_COMPONENT");
+    // Embed an already built component instead (e.g. one built in another
+    // stage or by another toolchain).
+    if let Some(prebuilt) = env::var_os("TAILMCP_PREBUILT_COMPONENT") {
+        println!(
+            "cargo:rerun-if-changed={}",
+            PathBuf::from(&prebuilt).display()
+        );
+        println!(
+            "cargo:rustc-env=TAILMCP_EMBEDDED_COMPONENT={}",
+            PathBuf::from(prebuilt).display()
+        );
+        return;
+    }
     // A target dir of its own: no lock contention with the outer build.
     let target_dir = env::var_os("TAILMCP_COMPONENT_TARGET_DIR")
         .map(PathBuf::from)

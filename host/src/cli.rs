@@ -24,7 +24,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the MCP endpoint (/mcp) and a health check (/healthz).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Probe a running server's /healthz; exit 0 if it is healthy, 1 if not.
     Health(HealthArgs),
     /// Precompile a .wasm component to a .cwasm that `serve` loads in about
@@ -122,6 +122,38 @@ pub struct ServeArgs {
     #[arg(long, env = "TAILMCP_MAX_CONCURRENT_REQUESTS", value_name = "N", default_value_t = config::DEFAULT_MAX_CONCURRENT_REQUESTS)]
     pub max_concurrent_requests: u32,
 
+    /// Requests one caller (a login; for tagged devices, their capability
+    /// set) may have running at once; more get 429 with Retry-After.
+    #[arg(long, env = "TAILMCP_MAX_REQUESTS_PER_CALLER", value_name = "N", default_value_t = config::DEFAULT_MAX_REQUESTS_PER_CALLER)]
+    pub max_requests_per_caller: u32,
+
+    /// Largest response a component may send; a larger one becomes a 500.
+    #[arg(long, env = "TAILMCP_MAX_RESPONSE", value_name = "SIZE", default_value = "4MiB", value_parser = parse_size)]
+    pub max_response: usize,
+
+    /// Open client connections; more wait to be accepted.
+    #[arg(long, env = "TAILMCP_MAX_CONNECTIONS", value_name = "N", default_value_t = config::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: u32,
+
+    /// Largest request head (request line and headers); larger gets 431.
+    #[arg(long, env = "TAILMCP_MAX_HEADER_SIZE", value_name = "SIZE", default_value = "64KiB", value_parser = parse_size)]
+    pub max_header_size: usize,
+
+    /// Time a client may take to send its request head, and then its body
+    /// (a slow client gets 408 or is disconnected).
+    #[arg(long, env = "TAILMCP_CLIENT_TIMEOUT", value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub client_timeout: Duration,
+
+    /// Fuel for one request (about one unit per wasm instruction); a
+    /// component that runs out is stopped. Default: unmetered (the
+    /// --request-timeout still applies).
+    #[arg(long, env = "TAILMCP_FUEL", value_name = "UNITS")]
+    pub fuel: Option<u64>,
+
+    /// On SIGTERM or SIGINT, time in-flight requests get to finish.
+    #[arg(long, env = "TAILMCP_SHUTDOWN_TIMEOUT", value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
+
     /// Linear memory one component instance may use.
     #[arg(long, env = "TAILMCP_MAX_MEMORY", value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub max_memory: usize,
@@ -132,6 +164,14 @@ impl ServeArgs {
     pub fn into_config(self) -> Result<Config, String> {
         if self.max_concurrent_requests == 0 {
             return Err("--max-concurrent-requests must be at least 1".into());
+        }
+        if self.max_requests_per_caller == 0 || self.max_connections == 0 {
+            return Err(
+                "--max-requests-per-caller and --max-connections must be at least 1".into(),
+            );
+        }
+        if self.max_header_size < 8192 {
+            return Err("--max-header-size must be at least 8KiB".into());
         }
         let dev_identity = match self.dev_identity {
             Some(login) if login.trim().is_empty() => {
@@ -157,6 +197,13 @@ impl ServeArgs {
             request_timeout: self.request_timeout,
             max_concurrent_requests: self.max_concurrent_requests,
             max_memory_bytes: self.max_memory,
+            max_requests_per_caller: self.max_requests_per_caller,
+            max_response_bytes: self.max_response,
+            max_connections: self.max_connections,
+            max_header_bytes: self.max_header_size,
+            client_timeout: self.client_timeout,
+            fuel: self.fuel,
+            shutdown_timeout: self.shutdown_timeout,
             cache_dir: if self.no_cache {
                 None
             } else {

@@ -15,6 +15,18 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default number of requests running in components at once.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 128;
+/// Default share of the concurrent requests one caller may hold.
+pub const DEFAULT_MAX_REQUESTS_PER_CALLER: u32 = 32;
+/// Default largest response a component may send.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+/// Default number of open client connections.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 1024;
+/// Default largest request head.
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Default time a client may take to send its request head and body.
+pub const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time in-flight requests get to finish on shutdown.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default linear memory limit of one component instance.
 pub const DEFAULT_MAX_MEMORY_BYTES: usize = 64 * 1024 * 1024;
 
@@ -57,6 +69,16 @@ pub struct Config {
     pub request_timeout: Duration,
     pub max_concurrent_requests: u32,
     pub max_memory_bytes: usize,
+    pub max_requests_per_caller: u32,
+    pub max_response_bytes: usize,
+    pub max_connections: u32,
+    /// Largest request head (request line and headers); larger gets 431.
+    pub max_header_bytes: usize,
+    /// Time a client may take to send its request head, and its body.
+    pub client_timeout: Duration,
+    /// Fuel per request (roughly, wasm instructions); `None` means unmetered.
+    pub fuel: Option<u64>,
+    pub shutdown_timeout: Duration,
     /// Where compiled components are cached; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
     /// How often the component file is checked where notifications are missing.
@@ -77,6 +99,13 @@ impl Config {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
+            max_requests_per_caller: DEFAULT_MAX_REQUESTS_PER_CALLER,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            client_timeout: DEFAULT_CLIENT_TIMEOUT,
+            fuel: None,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             cache_dir: None,
             watch_interval: DEFAULT_WATCH_INTERVAL,
         }

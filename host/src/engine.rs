@@ -24,6 +24,8 @@ pub struct EngineLimits {
     pub max_instances: u32,
     /// Linear memory one instance may grow to.
     pub max_memory_bytes: usize,
+    /// Meter fuel (compiled code then counts instructions).
+    pub fuel: bool,
 }
 
 impl Default for EngineLimits {
@@ -31,6 +33,7 @@ impl Default for EngineLimits {
         EngineLimits {
             max_instances: crate::config::DEFAULT_MAX_CONCURRENT_REQUESTS,
             max_memory_bytes: crate::config::DEFAULT_MAX_MEMORY_BYTES,
+            fuel: false,
         }
     }
 }
@@ -49,7 +52,8 @@ pub fn engine(limits: EngineLimits) -> Result<Engine> {
     let mut config = Config::new();
     config
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
-        .epoch_interruption(true);
+        .epoch_interruption(true)
+        .consume_fuel(limits.fuel);
     Engine::new(&config).context("failed to create the wasmtime engine")
 }
 

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full, Limited};
+use tokio::time::Instant;
 use wasmtime::{Store, Trap};
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
@@ -25,6 +26,10 @@ pub enum Failure {
     Timeout,
     /// The component returned without setting a response.
     NoResponse,
+    /// The component used up its fuel.
+    OutOfFuel,
+    /// The component's response was larger than allowed.
+    ResponseTooLarge,
     /// The host could not set up the instance (e.g. all instance slots busy).
     Setup(String),
 }
@@ -34,6 +39,8 @@ pub enum Failure {
 pub struct InstanceLimits {
     pub timeout: Duration,
     pub max_memory_bytes: usize,
+    pub max_response_bytes: usize,
+    pub fuel: Option<u64>,
 }
 
 /// Runs `request` through a fresh instance of `component` for `caller`.
@@ -51,9 +58,15 @@ pub async fn run(
     let ticks = limits.timeout.as_millis() / EPOCH_TICK.as_millis().max(1) + 1;
     store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
     store.epoch_deadline_trap();
+    let setup = |e: wasmtime::Error| Failure::Setup(format!("{e:#}"));
+    if let Some(fuel) = limits.fuel {
+        store.set_fuel(fuel).map_err(setup)?;
+    }
+    // Host calls (a component sleeping, say) are not interrupted by epochs:
+    // this deadline, a little later, catches those.
+    let deadline = Instant::now() + limits.timeout + EPOCH_TICK * 10;
 
     let (sender, receiver) = tokio::sync::oneshot::channel();
-    let setup = |e: wasmtime::Error| Failure::Setup(format!("{e:#}"));
     let incoming = store
         .data_mut()
         .http()
@@ -75,25 +88,50 @@ pub async fn run(
             .await
     });
 
-    match tokio::time::timeout(limits.timeout + EPOCH_TICK * 10, receiver).await {
-        Ok(Ok(Ok(response))) => {
+    let response = match tokio::time::timeout_at(deadline, receiver).await {
+        Ok(Ok(Ok(response))) => response,
+        Ok(Ok(Err(code))) => {
+            return Err(Failure::Trap(format!(
+                "component answered with error code {code:?}"
+            )));
+        }
+        Ok(Err(_dropped)) => {
+            return Err(match task.await {
+                Ok(Ok(())) => Failure::NoResponse,
+                Ok(Err(e)) => classify(e),
+                Err(join) => Failure::Trap(format!("component task failed: {join}")),
+            });
+        }
+        Err(_elapsed) => {
+            task.abort();
+            return Err(Failure::Timeout);
+        }
+    };
+    // Read the whole body (within the deadline and the size limit) so a
+    // failure is still a clean error response, not a cut-off one.
+    let (parts, body) = response.into_parts();
+    let body = Limited::new(body, limits.max_response_bytes).collect();
+    match tokio::time::timeout_at(deadline, body).await {
+        Ok(Ok(collected)) => {
             tokio::spawn(async move {
                 if let Ok(Err(e)) = task.await {
-                    tracing::warn!("component failed after sending its response head: {e:#}");
+                    tracing::warn!("component failed after sending its response: {e:#}");
                 }
             });
-            Ok(response)
+            let body = Full::new(collected.to_bytes())
+                .map_err(|never| match never {})
+                .boxed_unsync();
+            Ok(http::Response::from_parts(parts, body))
         }
-        Ok(Ok(Err(code))) => Err(Failure::Trap(format!(
-            "component answered with error code {code:?}"
-        ))),
-        Ok(Err(_dropped)) => match task.await {
-            Ok(Ok(())) => Err(Failure::NoResponse),
-            Ok(Err(e)) => Err(classify(e)),
-            Err(join) => Err(Failure::Trap(format!("component task failed: {join}"))),
-        },
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            task.abort();
+            Err(Failure::ResponseTooLarge)
+        }
+        Ok(Err(body_error)) => Err(match task.await {
+            Ok(Err(e)) => classify(e),
+            _ => Failure::Trap(format!("the response body failed: {body_error}")),
+        }),
         Err(_elapsed) => {
-            // Stuck in a host call (an epoch deadline only stops running wasm).
             task.abort();
             Err(Failure::Timeout)
         }
@@ -103,6 +141,7 @@ pub async fn run(
 fn classify(error: wasmtime::Error) -> Failure {
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => Failure::Timeout,
+        Some(Trap::OutOfFuel) => Failure::OutOfFuel,
         _ => Failure::Trap(format!("{error:?}")),
     }
 }

@@ -15,6 +15,7 @@
 //! | where a component is swapped (hot swap)| `reload.rs`          |
 //! | compiled-component cache               | `cache.rs`           |
 //! | one request in a fresh instance        | `instance.rs`        |
+//! | concurrency: total and per-caller      | `limits.rs`          |
 //! | what a request's store holds           | `state.rs`           |
 //! | `/healthz` and `tailmcp health`        | `health.rs`          |
 
@@ -27,6 +28,7 @@ pub mod engine;
 pub mod health;
 pub mod identity;
 pub mod instance;
+pub mod limits;
 pub mod listen;
 pub mod reload;
 pub mod request;

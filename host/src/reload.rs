@@ -144,9 +144,9 @@ impl Drop for Watcher {
 pub fn watch(path: PathBuf, loader: Arc<Loader>, active: Arc<Active>, poll: Duration) -> Watcher {
     let (triggers, mut incoming) = mpsc::unbounded_channel();
     let notify = start_notify(&path, triggers.clone());
+    // Installed before serving starts, so an early SIGHUP cannot kill the server.
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     let task = tokio::spawn(async move {
-        let mut hangup =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
         let mut ticker = tokio::time::interval(poll.max(Duration::from_millis(10)));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut seen = signature(&path);

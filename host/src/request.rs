@@ -10,7 +10,6 @@ use http::{HeaderValue, Method, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
 
 use crate::checks;
 use crate::config::Config;
@@ -18,6 +17,7 @@ use crate::engine::Loaded;
 use crate::health;
 use crate::identity::{self, Caller, Trust};
 use crate::instance::{self, Failure, InstanceLimits};
+use crate::limits::{Admission, Refused};
 use crate::reload::Active;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
@@ -26,17 +26,20 @@ pub struct App {
     pub config: Config,
     /// The component new requests run on; swapped by `reload.rs`.
     pub component: Arc<Active>,
-    /// Requests running in components; full means 503.
-    pub running: Semaphore,
+    /// Requests running in components, in total and per caller.
+    pub admission: Admission,
 }
 
 impl App {
     pub fn new(config: Config, component: Arc<Active>) -> App {
-        let permits = config.max_concurrent_requests as usize;
+        let admission = Admission::new(
+            config.max_concurrent_requests,
+            config.max_requests_per_caller,
+        );
         App {
             config,
             component,
-            running: Semaphore::new(permits),
+            admission,
         }
     }
 }
@@ -99,29 +102,45 @@ async fn route(
     if !checks::public_name_allowed(request.headers(), &app.config.public_names) {
         return reject(StatusCode::FORBIDDEN, "Forbidden: unknown server name");
     }
-    let request = match read_body(request, app.config.max_body_bytes).await {
+    let mut request = request;
+    if !request.headers().contains_key(header::HOST) {
+        // HTTP/1.0 clients may omit Host; wasi:http needs an authority.
+        request
+            .headers_mut()
+            .insert(header::HOST, HeaderValue::from_static("localhost"));
+    }
+    let request = match read_body(request, &app.config).await {
         Ok(request) => request,
         Err(response) => return response,
     };
-    let Ok(_permit) = app.running.try_acquire() else {
-        let mut response = reject(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Service Unavailable: too many requests in progress; retry shortly",
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return response;
+    let _admitted = match app.admission.admit(&caller) {
+        Ok(admitted) => admitted,
+        Err(Refused::Busy) => {
+            return retry_later(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable: too many requests in progress; retry shortly",
+            );
+        }
+        Err(Refused::CallerBusy) => {
+            return retry_later(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too Many Requests: you have too many requests in progress; retry shortly",
+            );
+        }
     };
     let limits = InstanceLimits {
         timeout: app.config.request_timeout,
         max_memory_bytes: app.config.max_memory_bytes,
+        max_response_bytes: app.config.max_response_bytes,
+        fuel: app.config.fuel,
     };
+    // Kept for the error answer: the body is a cheap reference-counted copy.
+    let body = request.body().clone();
     // Taken once: this request finishes on this component even if a swap happens.
     let component = app.component.current();
     match instance::run(component.clone(), request, caller, limits).await {
         Ok(response) => response,
-        Err(failure) => failed(&component, failure),
+        Err(failure) => failed(&component, failure, request_id(body).await),
     }
 }
 
@@ -129,8 +148,9 @@ async fn route(
 /// slow client, and so oversized bodies are refused before it runs.
 async fn read_body(
     request: http::Request<Incoming>,
-    max: usize,
+    config: &Config,
 ) -> Result<http::Request<Full<Bytes>>, Response<HyperOutgoingBody>> {
+    let max = config.max_body_bytes;
     let too_large = || {
         reject(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -146,55 +166,96 @@ async fn read_body(
         return Err(too_large());
     }
     let (parts, body) = request.into_parts();
-    match Limited::new(body, max).collect().await {
-        Ok(collected) => Ok(http::Request::from_parts(
+    let collect = Limited::new(body, max).collect();
+    match tokio::time::timeout(config.client_timeout, collect).await {
+        Ok(Ok(collected)) => Ok(http::Request::from_parts(
             parts,
             Full::new(collected.to_bytes()),
         )),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Err(_) => Err(reject(
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Ok(Err(_)) => Err(reject(
             StatusCode::BAD_REQUEST,
             "Bad Request: the request body could not be read",
+        )),
+        Err(_) => Err(reject(
+            StatusCode::REQUEST_TIMEOUT,
+            "Request Timeout: the request body arrived too slowly",
         )),
     }
 }
 
-fn failed(component: &Loaded, failure: Failure) -> Response<HyperOutgoingBody> {
+/// The JSON-RPC id of a request body, if it has a readable one.
+async fn request_id(body: Full<Bytes>) -> Option<Value> {
+    let bytes = body.collect().await.ok()?.to_bytes();
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        id: Option<Value>,
+    }
+    let id = serde_json::from_slice::<Envelope>(&bytes).ok()?.id?;
+    (id.is_string() || id.is_i64() || id.is_u64()).then_some(id)
+}
+
+/// The answer when the component gave none; the details go to the log only.
+fn failed(component: &Loaded, failure: Failure, id: Option<Value>) -> Response<HyperOutgoingBody> {
     let sha = &component.sha256[..12.min(component.sha256.len())];
-    match failure {
+    let (status, message) = match failure {
         Failure::Timeout => {
             tracing::warn!("component {sha} ran past the request deadline and was stopped");
-            reject(
+            (
                 StatusCode::GATEWAY_TIMEOUT,
                 "the tool took too long and was stopped",
             )
         }
+        Failure::OutOfFuel => {
+            tracing::warn!("component {sha} used up its fuel and was stopped");
+            (
+                StatusCode::GATEWAY_TIMEOUT,
+                "the tool used up its compute budget and was stopped",
+            )
+        }
         Failure::Trap(trap) => {
-            tracing::error!("component {sha} trapped: {trap}");
-            reject(
+            tracing::error!("component {sha} trapped: {}", one_line(&trap));
+            (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal error: the server component failed",
             )
         }
         Failure::NoResponse => {
             tracing::error!("component {sha} returned without sending a response");
-            reject(
+            (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal error: the server component sent no response",
             )
         }
+        Failure::ResponseTooLarge => {
+            tracing::error!("component {sha} sent a response over the --max-response limit");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error: the response was too large",
+            )
+        }
         Failure::Setup(why) => {
             tracing::error!("could not start component {sha}: {why}");
-            let mut response = reject(
+            return retry_later(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Service Unavailable: retry shortly",
             );
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            response
         }
-    }
+    };
+    error_response(status, -32603, message, id)
+}
+
+/// Keeps a multi-line error (a wasm backtrace, say) on one log line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn retry_later(status: StatusCode, message: &str) -> Response<HyperOutgoingBody> {
+    let mut response = reject(status, message);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 /// A host-made error: a JSON-RPC error body (code -32000, no id) with a
@@ -205,10 +266,20 @@ fn reject(status: StatusCode, message: &str) -> Response<HyperOutgoingBody> {
     } else {
         -32000
     };
-    json_response(
-        status,
-        &json!({ "jsonrpc": "2.0", "error": { "code": code, "message": message } }),
-    )
+    error_response(status, code, message, None)
+}
+
+fn error_response(
+    status: StatusCode,
+    code: i32,
+    message: &str,
+    id: Option<Value>,
+) -> Response<HyperOutgoingBody> {
+    let mut body = json!({ "jsonrpc": "2.0", "error": { "code": code, "message": message } });
+    if let Some(id) = id {
+        body["id"] = id;
+    }
+    json_response(status, &body)
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response<HyperOutgoingBody> {

@@ -25,16 +25,12 @@ use crate::request::{self, App};
 /// The greet component, built from `component/` by `build.rs`.
 pub static EMBEDDED_COMPONENT: &[u8] = include_bytes!(env!("TAILMCP_EMBEDDED_COMPONENT"));
 
-/// How long in-flight requests may take to finish after a shutdown signal.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a client may take to send its request headers (slowloris guard).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Serves `config` until `shutdown` completes, then drains in-flight requests.
 pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result<()> {
     let engine = engine::engine(EngineLimits {
         max_instances: config.max_concurrent_requests,
         max_memory_bytes: config.max_memory_bytes,
+        fuel: config.fuel.is_some(),
     })?;
     let linker = engine::linker(&engine)?;
     let cache = config
@@ -85,12 +81,14 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
     let listener = Listener::bind(&config.listen).await?;
     tracing::info!("listening on {}/mcp", listener.address());
     let _ticker = EpochTicker::start(engine.clone());
+    let drain = config.shutdown_timeout;
+    let connections = Arc::new(tokio::sync::Semaphore::new(config.max_connections as usize));
     let app = Arc::new(App::new(config, active));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
-            accepted = listener.accept(&app, &graceful) => {
+            accepted = listener.accept(&app, &graceful, &connections) => {
                 if let Err(e) = accepted {
                     // Out of file descriptors and the like: back off, keep serving.
                     tracing::warn!("accept failed: {e}");
@@ -101,12 +99,12 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
         }
     }
     drop(listener);
-    tracing::info!("shutting down: finishing in-flight requests (up to {DRAIN_TIMEOUT:?})");
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+    tracing::info!("shutting down: finishing in-flight requests (up to {drain:?})");
+    if tokio::time::timeout(drain, graceful.shutdown())
         .await
         .is_err()
     {
-        tracing::warn!("some requests were still running after {DRAIN_TIMEOUT:?}; stopped them");
+        tracing::warn!("some requests were still running after {drain:?}; stopped them");
     }
     tracing::info!("stopped");
     Ok(())
@@ -166,16 +164,25 @@ impl Listener {
         }
     }
 
-    async fn accept(&self, app: &Arc<App>, graceful: &GracefulShutdown) -> std::io::Result<()> {
+    async fn accept(
+        &self,
+        app: &Arc<App>,
+        graceful: &GracefulShutdown,
+        connections: &Arc<tokio::sync::Semaphore>,
+    ) -> std::io::Result<()> {
+        // At the connection limit, stop accepting: new clients wait in the backlog.
+        let Ok(slot) = connections.clone().acquire_owned().await else {
+            return Ok(());
+        };
         match self {
             Listener::Tcp(listener, bound) => {
                 let (stream, _) = listener.accept().await?;
                 let _ = stream.set_nodelay(true);
-                spawn_connection(stream, app.clone(), bound.trust(), graceful);
+                spawn_connection(stream, app.clone(), bound.trust(), graceful, slot);
             }
             Listener::Unix(listener, _) => {
                 let (stream, _) = listener.accept().await?;
-                spawn_connection(stream, app.clone(), Trust::Honour, graceful);
+                spawn_connection(stream, app.clone(), Trust::Honour, graceful, slot);
             }
         }
         Ok(())
@@ -210,20 +217,29 @@ async fn remove_stale_socket(path: &std::path::Path) -> Result<()> {
         .with_context(|| format!("cannot remove stale socket `{}`", path.display()))
 }
 
-fn spawn_connection<IO>(io: IO, app: Arc<App>, trust: Trust, graceful: &GracefulShutdown)
-where
+fn spawn_connection<IO>(
+    io: IO,
+    app: Arc<App>,
+    trust: Trust,
+    graceful: &GracefulShutdown,
+    slot: tokio::sync::OwnedSemaphorePermit,
+) where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let service = hyper::service::service_fn(move |req| request::handle(app.clone(), req, trust));
-    let connection = http1::Builder::new()
+    let mut builder = http1::Builder::new();
+    builder
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .keep_alive(true)
-        .serve_connection(TokioIo::new(io), service);
-    let connection = graceful.watch(connection);
+        // Slowloris guard: the whole request head must arrive in time.
+        .header_read_timeout(app.config.client_timeout)
+        // A larger request head is answered 431.
+        .max_header_size(app.config.max_header_bytes)
+        .keep_alive(true);
+    let service = hyper::service::service_fn(move |req| request::handle(app.clone(), req, trust));
+    let connection = graceful.watch(builder.serve_connection(TokioIo::new(io), service));
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!("connection ended with an error: {e}");
         }
+        drop(slot);
     });
 }

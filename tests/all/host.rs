@@ -122,3 +122,34 @@ async fn sigterm_exits_cleanly() {
     assert!(status.success(), "{status}");
     assert!(!socket.exists(), "the socket file is removed on exit");
 }
+
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.wasm");
+    std::fs::copy(fixtures::SWAP_V1, &path).unwrap();
+    let server = Tailmcp::start(&[
+        "--component",
+        path.to_str().unwrap(),
+        "--shutdown-timeout",
+        "5s",
+    ])
+    .await;
+    let addr = server.addr();
+    let slow = tokio::spawn(async move { send(addr, "GET", "/?sleep=1500", &[], "").await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let status = server.terminate().await;
+    let reply = slow.await.unwrap();
+    assert_eq!(reply.status, 200, "the in-flight request finished");
+    assert_eq!(reply.json()["version"], "v1");
+    assert!(status.success(), "{status}");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(900),
+        "it waited for the request"
+    );
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "no longer accepting"
+    );
+}

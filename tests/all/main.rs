@@ -1,5 +1,6 @@
 //! Integration tests: the real `tailmcp` binary, real components, real clients.
 
+mod bad_input;
 mod clients;
 mod faults;
 mod host;

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{self, ComponentSource, Config, parse_duration, parse_size};
 use crate::identity::User;
 use crate::listen::Listen;
+use crate::sse::SseLimits;
 
 /// tailmcp: an identity-aware MCP server for Tailscale networks.
 ///
@@ -154,6 +155,27 @@ pub struct ServeArgs {
     #[arg(long, env = "TAILMCP_SHUTDOWN_TIMEOUT", value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
 
+    /// Do not serve the legacy HTTP+SSE transport (GET /sse, POST /messages),
+    /// which older clients and `mcp-remote --transport sse-only` use.
+    #[arg(long, env = "TAILMCP_NO_LEGACY_SSE")]
+    pub no_legacy_sse: bool,
+
+    /// Open legacy SSE sessions, in total; more get 503.
+    #[arg(long, env = "TAILMCP_MAX_SSE_SESSIONS", value_name = "N", default_value_t = config::DEFAULT_SSE_LIMITS.max_sessions)]
+    pub max_sse_sessions: usize,
+
+    /// Open legacy SSE sessions per caller; more get 429.
+    #[arg(long, env = "TAILMCP_MAX_SSE_SESSIONS_PER_CALLER", value_name = "N", default_value_t = config::DEFAULT_SSE_LIMITS.max_sessions_per_caller)]
+    pub max_sse_sessions_per_caller: usize,
+
+    /// A legacy SSE session with no POST for this long is closed.
+    #[arg(long, env = "TAILMCP_SSE_IDLE_TIMEOUT", value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub sse_idle_timeout: Duration,
+
+    /// Interval of keep-alive comments on idle SSE streams.
+    #[arg(long, env = "TAILMCP_SSE_KEEPALIVE", value_name = "DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub sse_keepalive: Duration,
+
     /// Linear memory one component instance may use.
     #[arg(long, env = "TAILMCP_MAX_MEMORY", value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub max_memory: usize,
@@ -169,6 +191,9 @@ impl ServeArgs {
             return Err(
                 "--max-requests-per-caller and --max-connections must be at least 1".into(),
             );
+        }
+        if self.sse_keepalive.is_zero() || self.sse_idle_timeout.is_zero() {
+            return Err("--sse-keepalive and --sse-idle-timeout must be positive".into());
         }
         if self.max_header_size < 8192 {
             return Err("--max-header-size must be at least 8KiB".into());
@@ -204,6 +229,13 @@ impl ServeArgs {
             client_timeout: self.client_timeout,
             fuel: self.fuel,
             shutdown_timeout: self.shutdown_timeout,
+            legacy_sse: !self.no_legacy_sse,
+            sse: SseLimits {
+                max_sessions: self.max_sse_sessions,
+                max_sessions_per_caller: self.max_sse_sessions_per_caller,
+                idle_timeout: self.sse_idle_timeout,
+                keepalive: self.sse_keepalive,
+            },
             cache_dir: if self.no_cache {
                 None
             } else {

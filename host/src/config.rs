@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::identity::User;
 use crate::listen::Listen;
+use crate::sse::SseLimits;
 
 /// Default listening address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -27,6 +28,13 @@ pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
 pub const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time in-flight requests get to finish on shutdown.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default limits of the legacy HTTP+SSE transport.
+pub const DEFAULT_SSE_LIMITS: SseLimits = SseLimits {
+    max_sessions: 256,
+    max_sessions_per_caller: 8,
+    idle_timeout: Duration::from_secs(30 * 60),
+    keepalive: Duration::from_secs(15),
+};
 /// Default linear memory limit of one component instance.
 pub const DEFAULT_MAX_MEMORY_BYTES: usize = 64 * 1024 * 1024;
 
@@ -79,6 +87,9 @@ pub struct Config {
     /// Fuel per request (roughly, wasm instructions); `None` means unmetered.
     pub fuel: Option<u64>,
     pub shutdown_timeout: Duration,
+    /// Serve the legacy HTTP+SSE transport at /sse and /messages.
+    pub legacy_sse: bool,
+    pub sse: SseLimits,
     /// Where compiled components are cached; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
     /// How often the component file is checked where notifications are missing.
@@ -106,6 +117,8 @@ impl Config {
             client_timeout: DEFAULT_CLIENT_TIMEOUT,
             fuel: None,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            legacy_sse: true,
+            sse: DEFAULT_SSE_LIMITS,
             cache_dir: None,
             watch_interval: DEFAULT_WATCH_INTERVAL,
         }

@@ -18,6 +18,7 @@
 //! | concurrency: total and per-caller      | `limits.rs`          |
 //! | what a request's store holds           | `state.rs`           |
 //! | `/healthz` and `tailmcp health`        | `health.rs`          |
+//! | legacy HTTP+SSE transport bridge       | `sse.rs`             |
 
 pub mod bindings;
 pub mod cache;
@@ -33,6 +34,7 @@ pub mod listen;
 pub mod reload;
 pub mod request;
 pub mod server;
+pub mod sse;
 pub mod state;
 
 pub use config::Config;

@@ -19,6 +19,7 @@ use crate::identity::{self, Caller, Trust};
 use crate::instance::{self, Failure, InstanceLimits};
 use crate::limits::{Admission, Refused};
 use crate::reload::Active;
+use crate::sse::{self, SessionError, Sessions};
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 /// What every request handler shares.
@@ -28,6 +29,8 @@ pub struct App {
     pub component: Arc<Active>,
     /// Requests running in components, in total and per caller.
     pub admission: Admission,
+    /// Open legacy HTTP+SSE sessions.
+    pub sessions: Arc<Sessions>,
 }
 
 impl App {
@@ -36,10 +39,12 @@ impl App {
             config.max_concurrent_requests,
             config.max_requests_per_caller,
         );
+        let sessions = Sessions::new(config.sse);
         App {
             config,
             component,
             admission,
+            sessions,
         }
     }
 }
@@ -88,7 +93,9 @@ async fn route(
     if request.uri().path() == health::PATH {
         return match *request.method() {
             Method::GET | Method::HEAD => {
-                json_response(StatusCode::OK, &health::report(&app.component))
+                let mut report = health::report(&app.component);
+                report["sseSessions"] = json!(app.sessions.len());
+                json_response(StatusCode::OK, &report)
             }
             _ => reject(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -102,7 +109,21 @@ async fn route(
     if !checks::public_name_allowed(request.headers(), &app.config.public_names) {
         return reject(StatusCode::FORBIDDEN, "Forbidden: unknown server name");
     }
-    let mut request = request;
+    if app.config.legacy_sse {
+        let path = request.uri().path();
+        if path == sse::SSE_PATH || path == sse::MESSAGES_PATH {
+            return legacy_sse(app, request, caller).await;
+        }
+    }
+    run_component(app, request, caller).await
+}
+
+/// Runs one request through the active component, within every limit.
+async fn run_component(
+    app: &App,
+    mut request: http::Request<Incoming>,
+    caller: Caller,
+) -> Response<HyperOutgoingBody> {
     if !request.headers().contains_key(header::HOST) {
         // HTTP/1.0 clients may omit Host; wasi:http needs an authority.
         request
@@ -141,6 +162,103 @@ async fn route(
     match instance::run(component.clone(), request, caller, limits).await {
         Ok(response) => response,
         Err(failure) => failed(&component, failure, request_id(body).await),
+    }
+}
+
+/// The legacy HTTP+SSE transport: `GET /sse` and `POST /messages`.
+async fn legacy_sse(
+    app: &App,
+    mut request: http::Request<Incoming>,
+    caller: Caller,
+) -> Response<HyperOutgoingBody> {
+    let on_sse_path = request.uri().path() == sse::SSE_PATH;
+    match (request.method(), on_sse_path) {
+        (&Method::GET, true) => return open_sse(app, &caller),
+        (&Method::POST, false) => {}
+        _ => {
+            let mut response = reject(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+            let allow = if on_sse_path { "GET" } else { "POST" };
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(allow));
+            return response;
+        }
+    }
+    let Some(id) = sse::session_param(request.uri().query()).map(str::to_owned) else {
+        return reject(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: sessionId is required",
+        );
+    };
+    if let Err(e) = app.sessions.check(&id, &caller) {
+        if e == SessionError::NotYours {
+            tracing::warn!(
+                "refused a POST by {} into another caller's SSE session",
+                caller.describe()
+            );
+        }
+        return session_error(e);
+    }
+    // From here on it is a Streamable-HTTP POST to the component.
+    *request.uri_mut() = http::Uri::from_static("/mcp");
+    request.headers_mut().insert(
+        header::ACCEPT,
+        HeaderValue::from_static("application/json, text/event-stream"),
+    );
+    let response = run_component(app, request, caller).await;
+    if response.status() != StatusCode::OK {
+        // 202 for notifications; errors go back on the POST itself.
+        return response;
+    }
+    let Ok(body) = response.into_body().collect().await else {
+        return reject(StatusCode::INTERNAL_SERVER_ERROR, "Internal error");
+    };
+    match app.sessions.send(&id, &body.to_bytes()) {
+        Ok(()) => {
+            let mut accepted = Response::new(
+                Full::new(Bytes::from_static(b"Accepted"))
+                    .map_err(|never| match never {})
+                    .boxed_unsync(),
+            );
+            *accepted.status_mut() = StatusCode::ACCEPTED;
+            accepted
+        }
+        Err(e) => session_error(e),
+    }
+}
+
+fn open_sse(app: &App, caller: &Caller) -> Response<HyperOutgoingBody> {
+    match app.sessions.open(caller) {
+        Ok(stream) => {
+            let mut response = Response::new(stream.boxed());
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            );
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+            response
+        }
+        Err(e) => session_error(e),
+    }
+}
+
+fn session_error(error: SessionError) -> Response<HyperOutgoingBody> {
+    match error {
+        SessionError::Unknown => reject(StatusCode::NOT_FOUND, "Not Found: no such session"),
+        SessionError::NotYours => reject(
+            StatusCode::FORBIDDEN,
+            "Forbidden: this session belongs to another caller",
+        ),
+        SessionError::Full | SessionError::Backlogged => retry_later(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable: too many open sessions; retry shortly",
+        ),
+        SessionError::CallerFull => retry_later(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too Many Requests: you have too many open sessions",
+        ),
     }
 }
 

@@ -138,7 +138,9 @@ async fn malformed_bodies_get_their_documented_answers() {
 async fn forged_and_malformed_identity_headers() {
     let server = Tailmcp::start(&[]).await;
     let greet = call(json!({"name": "greet"}));
-    let cases: [(&str, &[(&str, &str)], bool); 6] = [
+    // (name, headers, whether a user identity survives)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], bool);
+    let cases: [Case; 6] = [
         (
             "invalid encoded word",
             &[("tailscale-user-login", "=?utf-8?q?=ZZ?=")],

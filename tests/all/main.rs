@@ -7,6 +7,7 @@ mod host;
 mod identity;
 mod protocol;
 mod reload;
+mod sse;
 
 /// Every fixture component in `tests/fixtures/src/bin` has a test of its name.
 mod fixture_tests {

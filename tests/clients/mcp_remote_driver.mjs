@@ -28,6 +28,8 @@ if (!existsSync(join(here, "node_modules", ".bin", "mcp-remote"))) {
   process.exit(1);
 }
 const args = ["mcp-remote", url];
+// TAILMCP_TEST_TRANSPORT=sse-only: mcp-remote's legacy HTTP+SSE mode (URL is the /sse endpoint).
+if (process.env.TAILMCP_TEST_TRANSPORT) args.push("--transport", process.env.TAILMCP_TEST_TRANSPORT);
 for (const [name, value] of Object.entries(headers)) args.push("--header", `${name}: ${value}`);
 
 // Fresh config dir: no OAuth tokens or client registrations leak in from ~/.mcp-auth.

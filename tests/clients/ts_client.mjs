@@ -7,6 +7,7 @@
 // On success prints ONE JSON line on stdout and exits 0; otherwise stderr + exit 1.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 
 function fail(err) {
   const code = err && err.code !== undefined ? ` (code ${err.code})` : "";
@@ -26,7 +27,14 @@ async function main() {
   const tool = process.env.TAILMCP_TEST_TOOL || "greet";
   const args = JSON.parse(process.env.TAILMCP_TEST_ARGS || "{}");
 
-  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
+  // TAILMCP_TEST_TRANSPORT=sse: the legacy HTTP+SSE transport (URL is the /sse endpoint).
+  const legacy = process.env.TAILMCP_TEST_TRANSPORT === "sse";
+  const transport = legacy
+    ? new SSEClientTransport(new URL(url), {
+        requestInit: { headers },
+        eventSourceInit: { fetch: (u, init) => fetch(u, { ...init, headers: { ...init?.headers, ...headers } }) },
+      })
+    : new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
   const client = new Client({ name: "tailmcp-test-ts", version: "1.0.0" });
   await client.connect(transport); // initialize + notifications/initialized
 
@@ -34,7 +42,7 @@ async function main() {
   const result = await client.callTool({ name: tool, arguments: args });
 
   process.stdout.write(JSON.stringify({
-    transport: "streamable-http",
+    transport: legacy ? "sse" : "streamable-http",
     protocolVersion: transport.protocolVersion,
     serverInfo: client.getServerVersion(),
     instructions: client.getInstructions(),

@@ -37,16 +37,22 @@ pub enum Client {
     McpRemote,
     /// The Python `mcp` SDK's `streamablehttp_client`.
     PythonSdk,
+    /// `@modelcontextprotocol/sdk` `SSEClientTransport` (legacy HTTP+SSE; URL is `/sse`).
+    TypeScriptSdkSse,
+    /// `npx mcp-remote URL --transport sse-only` over stdio (URL is `/sse`).
+    McpRemoteSseOnly,
 }
 
 /// Runs `client` against `url`: initialize, list tools, call `tool` with
 /// `args`; `headers` are extra HTTP headers the client sends (e.g. forged
 /// identity). Returns the client's JSON line.
 pub async fn run(client: Client, url: &str, headers: Value, tool: &str, args: Value) -> Value {
-    let (program, script) = match client {
-        Client::TypeScriptSdk => (PathBuf::from("node"), "ts_client.mjs"),
-        Client::McpRemote => (PathBuf::from("node"), "mcp_remote_driver.mjs"),
-        Client::PythonSdk => (python(), "py_client.py"),
+    let (program, script, transport) = match client {
+        Client::TypeScriptSdk => (PathBuf::from("node"), "ts_client.mjs", ""),
+        Client::McpRemote => (PathBuf::from("node"), "mcp_remote_driver.mjs", ""),
+        Client::PythonSdk => (python(), "py_client.py", ""),
+        Client::TypeScriptSdkSse => (PathBuf::from("node"), "ts_client.mjs", "sse"),
+        Client::McpRemoteSseOnly => (PathBuf::from("node"), "mcp_remote_driver.mjs", "sse-only"),
     };
     assert!(
         dir().join("node_modules").exists(),
@@ -59,6 +65,7 @@ pub async fn run(client: Client, url: &str, headers: Value, tool: &str, args: Va
         .env("TAILMCP_TEST_HEADERS", headers.to_string())
         .env("TAILMCP_TEST_TOOL", tool)
         .env("TAILMCP_TEST_ARGS", args.to_string())
+        .env("TAILMCP_TEST_TRANSPORT", transport)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

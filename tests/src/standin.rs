@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -106,7 +107,7 @@ async fn proxy(
     backend: Backend,
     identity: Injected,
     peer: SocketAddr,
-) -> Result<Response<Full<Bytes>>, hyper::Error> {
+) -> Result<Response<BoxBody<Bytes, hyper::Error>>, hyper::Error> {
     let (mut parts, body) = req.into_parts();
     let body = body.collect().await?.to_bytes();
     let headers = &mut parts.headers;
@@ -174,16 +175,20 @@ async fn proxy(
         },
     };
     Ok(response.unwrap_or_else(|e| {
-        let mut r = Response::new(Full::new(Bytes::from(format!("bad gateway: {e}"))));
+        let body = Full::new(Bytes::from(format!("bad gateway: {e}")))
+            .map_err(|never| match never {})
+            .boxed();
+        let mut r = Response::new(body);
         *r.status_mut() = http::StatusCode::BAD_GATEWAY;
         r
     }))
 }
 
+/// Forwards `request` and streams the answer back (SSE streams never end).
 async fn send<T>(
     io: TokioIo<T>,
     request: Request<Full<Bytes>>,
-) -> Result<Response<Full<Bytes>>, String>
+) -> Result<Response<BoxBody<Bytes, hyper::Error>>, String>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -195,7 +200,5 @@ where
         .send_request(request)
         .await
         .map_err(|e| e.to_string())?;
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
-    Ok(Response::from_parts(parts, Full::new(body)))
+    Ok(response.map(BodyExt::boxed))
 }

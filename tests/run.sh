@@ -19,6 +19,15 @@ if [ ! -x target/pyenv/bin/python ]; then
 fi
 target/pyenv/bin/pip install --quiet --disable-pip-version-check -r tests/clients/requirements.txt
 
+step "deployment: docker-compose.yml, config/serve.json, Dockerfile (tests/deploy; no Docker engine needed)"
+target/pyenv/bin/pip install --quiet --disable-pip-version-check -r tests/deploy/requirements.txt
+target/pyenv/bin/python tests/deploy/check.py
+target/pyenv/bin/hadolint --no-color Dockerfile
+if printf 'FROM debian\n' | target/pyenv/bin/hadolint --no-color - >/dev/null 2>&1; then
+  echo "hadolint passed an untagged FROM: the Dockerfile lint is not working" >&2
+  exit 1
+fi
+
 step "format"
 cargo fmt --all --check
 

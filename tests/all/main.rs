@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod clients;
+mod compose;
 mod faults;
 mod host;
 mod identity;

@@ -15,6 +15,9 @@ fn main() {
         fixtures.join("src"),
         fixtures.join("Cargo.toml"),
         root.join("wit"),
+        // The conformance fixture builds on the component crate's MCP code.
+        root.join("component/src"),
+        root.join("component/Cargo.toml"),
     ] {
         println!("cargo:rerun-if-changed={}", path.display());
     }
@@ -45,10 +48,10 @@ fn main() {
     let mut generated = String::new();
     for name in &names {
         assert!(
-            ["identity_", "fault_", "swap_"]
+            ["identity_", "fault_", "swap_", "conformance_"]
                 .iter()
                 .any(|p| name.starts_with(p)),
-            "fixture `{name}` needs a suite prefix (identity_, fault_, swap_)"
+            "fixture `{name}` needs a suite prefix (identity_, fault_, swap_, conformance_)"
         );
         let wasm = target_dir.join(format!("wasm32-wasip2/release/{name}.wasm"));
         writeln!(

@@ -40,3 +40,6 @@ cargo clippy --release --locked -p tailmcp-component --target wasm32-wasip2 -- -
 
 step "tests: unit tests, and integration tests against the real binary with real clients"
 cargo test --release --locked --workspace
+
+step "conformance: the official MCP suite, 2025-11-25 and 2026-07-28 (tests/conformance/RESULTS.md)"
+bash tests/conformance/run.sh

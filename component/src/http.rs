@@ -13,6 +13,7 @@ use wasip2::http::types::{
 };
 
 use crate::caller::Caller;
+use crate::server::Server;
 use crate::transport::{self, Request, Response};
 
 /// The largest request body the component reads. The host enforces its own
@@ -20,9 +21,11 @@ use crate::transport::{self, Request, Response};
 /// component that is served without that limit from buffering without bound.
 const MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
 
-pub fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
+/// Answers one wasi:http request for `server`: the whole `incoming-handler`
+/// export of a component built on this crate.
+pub fn handle(server: &Server, request: IncomingRequest, response_out: ResponseOutparam) {
     let response = match read_request(&request) {
-        Ok(req) => transport::handle(&req, &Caller::current),
+        Ok(req) => transport::handle(server, &req, &Caller::current),
         Err(response) => response,
     };
     drop(request);

@@ -3,15 +3,18 @@
 mod bad_input;
 mod clients;
 mod compose;
+mod conformance;
 mod faults;
 mod host;
 mod identity;
+mod modern;
 mod protocol;
 mod reload;
 mod sse;
 
 /// Every fixture component in `tests/fixtures/src/bin` has a test of its name.
 mod fixture_tests {
+    pub use crate::conformance::*;
     pub use crate::faults::*;
     pub use crate::identity::*;
     pub use crate::reload::*;

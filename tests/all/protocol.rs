@@ -187,15 +187,31 @@ async fn every_error_case() {
     for (name, headers, body, expected) in cases {
         assert_eq!(answer(&server, headers, body).await, expected, "{name}");
     }
+    // A 2026-07-28 header on a body without the 2026 `_meta` is a malformed
+    // 2026-07-28 request (-32602, naming what is missing), not a 2025 one.
+    // Its 400 still carries none of -32020..-32022, so a dual-era client
+    // that probed this way falls back to `initialize`.
     let mut with_version = ok.to_vec();
     with_version.push(("mcp-protocol-version", "2026-07-28"));
     let reply = send(server.addr(), "POST", "/mcp", &with_version, ping).await;
-    assert_eq!(reply.status, 400, "unsupported MCP-Protocol-Version");
-    let code = reply.json()["error"]["code"].as_i64().unwrap();
+    assert_eq!(reply.status, 400, "2026 header without _meta");
+    let body = reply.json();
+    assert_eq!(
+        (body["error"]["code"].clone(), body["id"].clone()),
+        (json!(-32602), json!(9))
+    );
+    assert_eq!(body["error"]["data"]["missing"], json!(["_meta"]));
+    let code = body["error"]["code"].as_i64().unwrap();
     assert!(
         !(-32022..=-32020).contains(&code),
-        "legacy 400 never uses a 2026 code"
+        "a 400 for a claimless body never uses a 2026 code"
     );
+    // A 2025-style header naming a version we do not know is refused the 2025 way.
+    let mut with_version = ok.to_vec();
+    with_version.push(("mcp-protocol-version", "2025-01-01"));
+    let reply = send(server.addr(), "POST", "/mcp", &with_version, ping).await;
+    assert_eq!(reply.status, 400, "unsupported MCP-Protocol-Version");
+    assert_eq!(reply.json()["error"]["code"], -32000);
 }
 
 #[tokio::test]

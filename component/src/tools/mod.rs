@@ -1,20 +1,22 @@
 //! The tool registry. Writing a tool is one file in this folder and one line
 //! in [`TOOLS`]; see `greet.rs` for the shape.
 
-mod greet;
+pub(crate) mod greet;
 
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolResult, ContentBlock, JsonObject, Tool as ToolDefinition, ToolAnnotations,
+    CallToolResponse, CallToolResult, ContentBlock, ErrorData, JsonObject, Tool as ToolDefinition,
+    ToolAnnotations,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use crate::caller::{Caller, User};
+pub use crate::server::Input;
 
 /// Every tool this component serves, in the order `tools/list` shows them.
-pub static TOOLS: &[Registered] = &[register::<greet::Greet>()];
+pub static TOOLS: &[Registered] = &[register::<greet::Greet>(), register::<whoami::Whoami>()];
 
 /// An MCP tool: a name, a definition for `tools/list`, and a call.
 pub trait Tool {
@@ -23,37 +25,60 @@ pub trait Tool {
     /// The arguments, deserialized from `tools/call` `arguments`. Arguments
     /// that do not deserialize give the model an `isError` result saying why.
     type Args: DeserializeOwned;
+    /// Client capabilities the tool needs, by name (e.g. `"sampling"`). A
+    /// 2026-07-28 request that does not declare one of them in its `_meta`
+    /// is refused with -32021 before the tool runs. (Legacy clients declare
+    /// capabilities once, at `initialize`, which a stateless server does not
+    /// keep; their requests are not checked.)
+    const CLIENT_CAPABILITIES: &'static [&'static str] = &[];
     /// What `tools/list` shows for this tool.
     fn definition() -> ToolDefinition;
     /// Runs the tool for `caller`.
     fn call(caller: &Caller, args: Self::Args) -> CallToolResult;
+    /// Runs a tool that may ask the client for input first (elicitation,
+    /// sampling, roots): it answers `CallToolResponse::InputRequired`, and
+    /// the client calls again with its answers in `input`. Only 2026-07-28
+    /// clients can be asked (`input.can_ask`); for others, an `InputRequired`
+    /// answer becomes a tool error. `Err` refuses the request outright, e.g.
+    /// a `requestState` that fails verification (-32602). By default:
+    /// [`Tool::call`].
+    fn respond(
+        caller: &Caller,
+        args: Self::Args,
+        input: &Input,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let _ = input;
+        Ok(Self::call(caller, args).into())
+    }
 }
 
 /// A tool in the registry, type-erased.
 pub struct Registered {
     pub name: &'static str,
+    pub client_capabilities: &'static [&'static str],
     pub definition: fn() -> ToolDefinition,
-    pub call: fn(&Caller, JsonObject) -> CallToolResult,
+    pub call: fn(&Caller, JsonObject, &Input) -> Result<CallToolResponse, ErrorData>,
 }
 
-const fn register<T: Tool>() -> Registered {
+/// The registry entry for tool `T`.
+pub const fn register<T: Tool>() -> Registered {
     Registered {
         name: T::NAME,
+        client_capabilities: T::CLIENT_CAPABILITIES,
         definition: T::definition,
         call: call_typed::<T>,
     }
 }
 
-fn call_typed<T: Tool>(caller: &Caller, arguments: JsonObject) -> CallToolResult {
+fn call_typed<T: Tool>(
+    caller: &Caller,
+    arguments: JsonObject,
+    input: &Input,
+) -> Result<CallToolResponse, ErrorData> {
     match serde_json::from_value(Value::Object(arguments)) {
-        Ok(args) => T::call(caller, args),
-        Err(e) => error(format!("Invalid arguments for tool {}: {e}", T::NAME)),
+        Ok(args) => T::respond(caller, args, input),
+        Err(e) => Ok(error(format!("Invalid arguments for tool {}: {e}", T::NAME)).into()),
     }
-}
-
-/// Finds a registered tool by name.
-pub fn find(name: &str) -> Option<&'static Registered> {
-    TOOLS.iter().find(|tool| tool.name == name)
 }
 
 // Small helpers so a tool file reads like its description.

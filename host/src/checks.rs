@@ -29,19 +29,24 @@ pub fn public_name_allowed(headers: &HeaderMap, names: &[String]) -> bool {
     if names.is_empty() {
         return true;
     }
-    let used = headers
-        .get(X_FORWARDED_HOST)
-        .or_else(|| headers.get(HOST))
-        .and_then(|v| v.to_str().ok())
-        // A proxy chain may list several; the first is what the client used.
-        .and_then(|v| v.split(',').next())
-        .map(|v| strip_port(v.trim()).trim_end_matches('.'));
-    match used {
+    match requested_name(headers) {
         Some(used) => names
             .iter()
             .any(|name| name.trim_end_matches('.').eq_ignore_ascii_case(used)),
         None => false,
     }
+}
+
+/// The name the client used: `X-Forwarded-Host` behind a proxy, else `Host`,
+/// without the port.
+pub fn requested_name(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(X_FORWARDED_HOST)
+        .or_else(|| headers.get(HOST))
+        .and_then(|v| v.to_str().ok())
+        // A proxy chain may list several; the first is what the client used.
+        .and_then(|v| v.split(',').next())
+        .map(|v| strip_port(v.trim()).trim_end_matches('.'))
 }
 
 fn strip_port(host: &str) -> &str {

@@ -155,6 +155,27 @@ pub struct ServeArgs {
     #[arg(long, env = "TAILMCP_SHUTDOWN_TIMEOUT", value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
 
+    /// A tool policy (TOML): which callers may see and call which tools, by
+    /// login or by Tailscale app capability (grants). Enforced by the host;
+    /// re-read on SIGHUP (a broken file keeps the old policy). Default:
+    /// every caller may use every tool.
+    #[arg(long, env = "TAILMCP_POLICY", value_name = "PATH")]
+    pub policy: Option<PathBuf>,
+
+    /// Write an audit log, one JSON line per tools/call (and per refused
+    /// call): `stderr`, or a file to append to.
+    #[arg(long, env = "TAILMCP_AUDIT_LOG", value_name = "stderr|PATH")]
+    pub audit_log: Option<crate::audit::Destination>,
+
+    /// Include tool arguments in the audit log (off by default: they may hold
+    /// personal data).
+    #[arg(long, env = "TAILMCP_AUDIT_ARGUMENTS", requires = "audit_log")]
+    pub audit_arguments: bool,
+
+    /// With --audit-arguments, cut arguments to this much JSON.
+    #[arg(long, env = "TAILMCP_AUDIT_ARGUMENTS_MAX", value_name = "SIZE", default_value = "1KiB", value_parser = parse_size)]
+    pub audit_arguments_max: usize,
+
     /// Do not serve the legacy HTTP+SSE transport (GET /sse, POST /messages),
     /// which older clients and `mcp-remote --transport sse-only` use.
     #[arg(long, env = "TAILMCP_NO_LEGACY_SSE")]
@@ -229,6 +250,9 @@ impl ServeArgs {
             client_timeout: self.client_timeout,
             fuel: self.fuel,
             shutdown_timeout: self.shutdown_timeout,
+            policy: self.policy,
+            audit_log: self.audit_log,
+            audit_arguments: self.audit_arguments.then_some(self.audit_arguments_max),
             legacy_sse: !self.no_legacy_sse,
             sse: SseLimits {
                 max_sessions: self.max_sse_sessions,

@@ -87,6 +87,12 @@ pub struct Config {
     /// Fuel per request (roughly, wasm instructions); `None` means unmetered.
     pub fuel: Option<u64>,
     pub shutdown_timeout: Duration,
+    /// The tool policy file; `None`: every caller may use every tool.
+    pub policy: Option<PathBuf>,
+    /// Where the audit log goes; `None`: no audit log.
+    pub audit_log: Option<crate::audit::Destination>,
+    /// Record tool arguments in the audit log, cut to this many bytes.
+    pub audit_arguments: Option<usize>,
     /// Serve the legacy HTTP+SSE transport at /sse and /messages.
     pub legacy_sse: bool,
     pub sse: SseLimits,
@@ -117,6 +123,9 @@ impl Config {
             client_timeout: DEFAULT_CLIENT_TIMEOUT,
             fuel: None,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            policy: None,
+            audit_log: None,
+            audit_arguments: None,
             legacy_sse: true,
             sse: DEFAULT_SSE_LIMITS,
             cache_dir: None,

@@ -34,6 +34,11 @@ pub enum Failure {
     Setup(String),
 }
 
+/// Marks a response whose body the host read in full, with those bytes, so
+/// the policy and the audit log can look at it without reading it again.
+#[derive(Debug, Clone)]
+pub struct Buffered(pub Bytes);
+
 /// Limits for one instance.
 #[derive(Debug, Clone, Copy)]
 pub struct InstanceLimits {
@@ -118,7 +123,10 @@ pub async fn run(
                     tracing::warn!("component failed after sending its response: {e:#}");
                 }
             });
-            let body = Full::new(collected.to_bytes())
+            let bytes = collected.to_bytes();
+            let mut parts = parts;
+            parts.extensions.insert(Buffered(bytes.clone()));
+            let body = Full::new(bytes)
                 .map_err(|never| match never {})
                 .boxed_unsync();
             Ok(http::Response::from_parts(parts, body))

@@ -16,10 +16,14 @@
 //! | compiled-component cache               | `cache.rs`           |
 //! | one request in a fresh instance        | `instance.rs`        |
 //! | concurrency: total and per-caller      | `limits.rs`          |
+//! | tool policy (grants, logins)           | `policy.rs`          |
+//! | audit log of tool calls                | `audit.rs`           |
+//! | reading a JSON-RPC envelope            | `rpc.rs`             |
 //! | what a request's store holds           | `state.rs`           |
 //! | `/healthz` and `tailmcp health`        | `health.rs`          |
 //! | legacy HTTP+SSE transport bridge       | `sse.rs`             |
 
+pub mod audit;
 pub mod bindings;
 pub mod cache;
 pub mod checks;
@@ -31,8 +35,10 @@ pub mod identity;
 pub mod instance;
 pub mod limits;
 pub mod listen;
+pub mod policy;
 pub mod reload;
 pub mod request;
+pub mod rpc;
 pub mod server;
 pub mod sse;
 pub mod state;

@@ -3,6 +3,8 @@
 //! the component, and write one access-log line.
 
 use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -11,14 +13,18 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use serde_json::{Value, json};
 
+use crate::audit::{self, AuditLog, Outcome};
 use crate::checks;
 use crate::config::Config;
 use crate::engine::Loaded;
 use crate::health;
 use crate::identity::{self, Caller, Trust};
+use crate::instance::Buffered;
 use crate::instance::{self, Failure, InstanceLimits};
 use crate::limits::{Admission, Refused};
+use crate::policy::Policy;
 use crate::reload::Active;
+use crate::rpc;
 use crate::sse::{self, SessionError, Sessions};
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
@@ -31,10 +37,19 @@ pub struct App {
     pub admission: Admission,
     /// Open legacy HTTP+SSE sessions.
     pub sessions: Arc<Sessions>,
+    /// Who may see and call which tools; `None`: everyone, everything.
+    policy: Option<ArcSwap<Policy>>,
+    /// One line per tools/call, when configured.
+    pub audit: Option<AuditLog>,
 }
 
 impl App {
-    pub fn new(config: Config, component: Arc<Active>) -> App {
+    pub fn new(
+        config: Config,
+        component: Arc<Active>,
+        policy: Option<Policy>,
+        audit: Option<AuditLog>,
+    ) -> App {
         let admission = Admission::new(
             config.max_concurrent_requests,
             config.max_requests_per_caller,
@@ -45,6 +60,20 @@ impl App {
             component,
             admission,
             sessions,
+            policy: policy.map(ArcSwap::from_pointee),
+            audit,
+        }
+    }
+
+    /// The tool policy in force for a request that starts now.
+    pub fn policy(&self) -> Option<Arc<Policy>> {
+        self.policy.as_ref().map(ArcSwap::load_full)
+    }
+
+    /// Replaces the tool policy (only when one was configured at start).
+    pub fn set_policy(&self, policy: Policy) {
+        if let Some(current) = &self.policy {
+            current.store(Arc::new(policy));
         }
     }
 }
@@ -107,6 +136,11 @@ async fn route(
         return reject(StatusCode::FORBIDDEN, "Forbidden: Origin not allowed");
     }
     if !checks::public_name_allowed(request.headers(), &app.config.public_names) {
+        tracing::warn!(
+            "refused a request for `{}`: not a --public-name ({})",
+            checks::requested_name(request.headers()).unwrap_or("no name"),
+            app.config.public_names.join(", ")
+        );
         return reject(StatusCode::FORBIDDEN, "Forbidden: unknown server name");
     }
     if app.config.legacy_sse {
@@ -134,6 +168,26 @@ async fn run_component(
         Ok(request) => request,
         Err(response) => return response,
     };
+    let peek = rpc::peek(request.body());
+    let policy = app.policy();
+    if let Some(policy) = &policy
+        && let Some(tool) = &peek.tool
+        && !policy.allows(&caller, tool)
+    {
+        // Refused before the component runs, with the same answer whether
+        // or not the tool exists.
+        record(
+            app,
+            &caller,
+            &peek,
+            Outcome::Refused,
+            Instant::now(),
+            &app.component.current(),
+        );
+        let message = format!("Tool {tool} is not available to you");
+        // In-band in both eras, as the component answers an unknown tool.
+        return error_response(StatusCode::OK, -32602, &message, peek.id.clone());
+    }
     let _admitted = match app.admission.admit(&caller) {
         Ok(admitted) => admitted,
         Err(Refused::Busy) => {
@@ -155,13 +209,99 @@ async fn run_component(
         max_response_bytes: app.config.max_response_bytes,
         fuel: app.config.fuel,
     };
-    // Kept for the error answer: the body is a cheap reference-counted copy.
-    let body = request.body().clone();
+    let started = Instant::now();
+    // Only what the policy and the audit log need is kept past this point.
+    let audited = (app.audit.is_some() && peek.tool.is_some()).then(|| caller.clone());
+    let filter_for =
+        (policy.is_some() && peek.method.as_deref() == Some("tools/list")).then(|| caller.clone());
     // Taken once: this request finishes on this component even if a swap happens.
     let component = app.component.current();
-    match instance::run(component.clone(), request, caller, limits).await {
-        Ok(response) => response,
-        Err(failure) => failed(&component, failure, request_id(body).await),
+    let result = instance::run(component.clone(), request.map(Full::new), caller, limits).await;
+    if let Some(caller) = &audited {
+        let outcome = match &result {
+            Ok(response) => call_outcome(response),
+            Err(Failure::Timeout | Failure::OutOfFuel) => Outcome::Timeout,
+            Err(_) => Outcome::Trap,
+        };
+        record(app, caller, &peek, outcome, started, &component);
+    }
+    match result {
+        Ok(response) => match (&policy, filter_for) {
+            (Some(policy), Some(caller)) => filter_tools(response, policy, &caller, peek.modern),
+            _ => response,
+        },
+        Err(failure) => failed(&component, failure, peek.id),
+    }
+}
+
+/// How a `tools/call` ended, from the component's answer.
+fn call_outcome(response: &Response<HyperOutgoingBody>) -> Outcome {
+    if response.status() != StatusCode::OK {
+        return Outcome::Error;
+    }
+    let Some(body) = buffered(response) else {
+        return Outcome::Error;
+    };
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(reply) if reply.get("error").is_some() => Outcome::Error,
+        Ok(reply) if reply["result"]["isError"] == true => Outcome::ToolError,
+        Ok(_) => Outcome::Ok,
+        Err(_) => Outcome::Error,
+    }
+}
+
+/// The bytes of a response the host has already read in full.
+fn buffered(response: &Response<HyperOutgoingBody>) -> Option<Bytes> {
+    response.extensions().get::<Buffered>().map(|b| b.0.clone())
+}
+
+/// Leaves only the tools `caller` may call in a `tools/list` answer; on
+/// 2026-07-28 such a list is private to the caller.
+fn filter_tools(
+    response: Response<HyperOutgoingBody>,
+    policy: &Policy,
+    caller: &Caller,
+    modern: bool,
+) -> Response<HyperOutgoingBody> {
+    let Some(body) = buffered(&response) else {
+        return response;
+    };
+    let Ok(mut reply) = serde_json::from_slice::<Value>(&body) else {
+        return response;
+    };
+    let Some(result) = reply.get_mut("result").and_then(Value::as_object_mut) else {
+        return response;
+    };
+    if let Some(Value::Array(tools)) = result.get_mut("tools") {
+        tools.retain(|tool| {
+            tool.get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|name| policy.allows(caller, name))
+        });
+    }
+    if modern {
+        result.insert("cacheScope".into(), json!("private"));
+    }
+    json_response(response.status(), &reply)
+}
+
+fn record(
+    app: &App,
+    caller: &Caller,
+    peek: &rpc::Peek,
+    outcome: Outcome,
+    started: Instant,
+    component: &Loaded,
+) {
+    if let (Some(audit), Some(tool)) = (&app.audit, &peek.tool) {
+        audit.record(&audit::Entry {
+            caller,
+            tool,
+            outcome,
+            duration: started.elapsed(),
+            component_sha256: &component.sha256,
+            arguments: peek.arguments.as_ref(),
+        });
     }
 }
 
@@ -267,7 +407,7 @@ fn session_error(error: SessionError) -> Response<HyperOutgoingBody> {
 async fn read_body(
     request: http::Request<Incoming>,
     config: &Config,
-) -> Result<http::Request<Full<Bytes>>, Response<HyperOutgoingBody>> {
+) -> Result<http::Request<Bytes>, Response<HyperOutgoingBody>> {
     let max = config.max_body_bytes;
     let too_large = || {
         reject(
@@ -286,10 +426,7 @@ async fn read_body(
     let (parts, body) = request.into_parts();
     let collect = Limited::new(body, max).collect();
     match tokio::time::timeout(config.client_timeout, collect).await {
-        Ok(Ok(collected)) => Ok(http::Request::from_parts(
-            parts,
-            Full::new(collected.to_bytes()),
-        )),
+        Ok(Ok(collected)) => Ok(http::Request::from_parts(parts, collected.to_bytes())),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
         Ok(Err(_)) => Err(reject(
             StatusCode::BAD_REQUEST,
@@ -300,17 +437,6 @@ async fn read_body(
             "Request Timeout: the request body arrived too slowly",
         )),
     }
-}
-
-/// The JSON-RPC id of a request body, if it has a readable one.
-async fn request_id(body: Full<Bytes>) -> Option<Value> {
-    let bytes = body.collect().await.ok()?.to_bytes();
-    #[derive(serde::Deserialize)]
-    struct Envelope {
-        id: Option<Value>,
-    }
-    let id = serde_json::from_slice::<Envelope>(&bytes).ok()?.id?;
-    (id.is_string() || id.is_i64() || id.is_u64()).then_some(id)
 }
 
 /// The answer when the component gave none; the details go to the log only.

@@ -14,11 +14,13 @@ use tokio::net::{TcpListener, UnixListener};
 use wasmtime::Result;
 use wasmtime::error::Context;
 
+use crate::audit::AuditLog;
 use crate::cache::Cache;
 use crate::config::{ComponentSource, Config};
 use crate::engine::{self, EngineLimits, EpochTicker, Loaded};
 use crate::identity::Trust;
 use crate::listen::Listen;
+use crate::policy::Policy;
 use crate::reload::{self, Active, Loader};
 use crate::request::{self, App};
 
@@ -78,12 +80,39 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
             user.display_name
         );
     }
-    let listener = Listener::bind(&config.listen).await?;
-    tracing::info!("listening on {}/mcp", listener.address());
-    let _ticker = EpochTicker::start(engine.clone());
+    // Policy, audit log and signal handlers are ready before the server
+    // says it is listening.
+    let policy = match &config.policy {
+        Some(path) => {
+            let policy = Policy::load(path).map_err(wasmtime::Error::msg)?;
+            tracing::info!("tool policy from `{}` is active", path.display());
+            Some(policy)
+        }
+        None => None,
+    };
+    let audit = match &config.audit_log {
+        Some(destination) => Some(
+            AuditLog::open(destination, config.audit_arguments).map_err(wasmtime::Error::msg)?,
+        ),
+        None => None,
+    };
     let drain = config.shutdown_timeout;
     let connections = Arc::new(tokio::sync::Semaphore::new(config.max_connections as usize));
-    let app = Arc::new(App::new(config, active));
+    let policy_path = config.policy.clone();
+    let app = Arc::new(App::new(config, active, policy, audit));
+    let watching = _watcher.is_some();
+    let _policy_reloader = match policy_path {
+        Some(path) => reload_policy_on_sighup(path, app.clone()),
+        // SIGHUP would otherwise end the process: say there is nothing to reload.
+        None if !watching => ignore_sighup(),
+        None => None,
+    };
+    let _ticker = EpochTicker::start(engine.clone());
+    let listener = Listener::bind(&app.config.listen).await?;
+    tracing::info!("listening on {}/mcp", listener.address());
+    for name in &app.config.public_names {
+        tracing::info!("reachable through tailscale serve at https://{name}/mcp");
+    }
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -242,4 +271,30 @@ fn spawn_connection<IO>(
         }
         drop(slot);
     });
+}
+
+/// Re-reads the policy on SIGHUP; a file that fails to parse keeps the old one.
+fn reload_policy_on_sighup(path: PathBuf, app: Arc<App>) -> Option<tokio::task::JoinHandle<()>> {
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()?;
+    Some(tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            match Policy::load(&path) {
+                Ok(policy) => {
+                    app.set_policy(policy);
+                    tracing::info!("SIGHUP: reloaded the tool policy from `{}`", path.display());
+                }
+                Err(e) => tracing::warn!("SIGHUP: {e}; keeping the previous policy"),
+            }
+        }
+    }))
+}
+
+/// Logs SIGHUP instead of dying of it when there is nothing to reload.
+fn ignore_sighup() -> Option<tokio::task::JoinHandle<()>> {
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()?;
+    Some(tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            tracing::info!("SIGHUP: nothing to reload (no --component file, no --policy)");
+        }
+    }))
 }

@@ -8,6 +8,7 @@ mod faults;
 mod host;
 mod identity;
 mod modern;
+mod policy;
 mod protocol;
 mod reload;
 mod sse;

@@ -2,6 +2,7 @@
 //! in [`TOOLS`]; see `greet.rs` for the shape.
 
 pub(crate) mod greet;
+pub(crate) mod whoami;
 
 use std::sync::Arc;
 

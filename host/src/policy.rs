@@ -1,0 +1,217 @@
+//! The optional tool policy: which callers may see and call which tools,
+//! decided by the host from the caller's login and Tailscale app
+//! capabilities (grants), so a buggy component cannot skip it.
+//!
+//! ```toml
+//! # Everyone with a login may use the read-only tools.
+//! [[allow]]
+//! tools = ["greet", "whoami"]
+//! logins = ["*"]
+//!
+//! # Callers granted role "admin" in example.com/cap/tailmcp may use every tool.
+//! [[allow]]
+//! tools = ["*"]
+//! capability = "example.com/cap/tailmcp"
+//! grant = { role = "admin" }
+//!
+//! # Callers (tagged devices too) may use the tools their grants list under "tools".
+//! [[allow]]
+//! capability = "example.com/cap/tailmcp"
+//! tools_from_grant = "tools"
+//! ```
+//!
+//! A tool is allowed when any rule allows it; with a policy, everything else
+//! is denied.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::identity::Caller;
+
+/// A parsed policy file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    #[serde(default)]
+    allow: Vec<Rule>,
+}
+
+/// One `[[allow]]` rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rule {
+    /// Tool names this rule allows; `*` for all.
+    #[serde(default)]
+    tools: Vec<String>,
+    /// Logins this rule applies to; `*` for anyone with a login.
+    #[serde(default)]
+    logins: Vec<String>,
+    /// An app capability the caller must hold.
+    capability: Option<String>,
+    /// Fields one of the capability's grant objects must have (a string
+    /// field equal to the value, or a list containing it).
+    #[serde(default)]
+    grant: BTreeMap<String, String>,
+    /// A grant field listing the tools this caller may use.
+    tools_from_grant: Option<String>,
+}
+
+impl Policy {
+    /// Reads and checks a policy file; errors name the file and the line.
+    pub fn load(path: &Path) -> Result<Policy, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read policy `{}`: {e}", path.display()))?;
+        Policy::parse(&text).map_err(|e| format!("policy `{}`: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Policy, String> {
+        let policy: Policy = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            match line {
+                Some(line) => format!("line {line}: {}", e.message()),
+                None => e.message().to_string(),
+            }
+        })?;
+        for (n, rule) in policy.allow.iter().enumerate() {
+            let which = format!("rule {} ([[allow]] number {})", n + 1, n + 1);
+            if rule.logins.is_empty() && rule.capability.is_none() {
+                return Err(format!("{which}: needs `logins` or `capability`"));
+            }
+            if rule.tools.is_empty() && rule.tools_from_grant.is_none() {
+                return Err(format!("{which}: needs `tools` or `tools_from_grant`"));
+            }
+            if rule.capability.is_none()
+                && (!rule.grant.is_empty() || rule.tools_from_grant.is_some())
+            {
+                return Err(format!(
+                    "{which}: `grant` and `tools_from_grant` need a `capability`"
+                ));
+            }
+        }
+        Ok(policy)
+    }
+
+    /// Whether `caller` may see and call `tool`.
+    pub fn allows(&self, caller: &Caller, tool: &str) -> bool {
+        self.allow.iter().any(|rule| rule.allows(caller, tool))
+    }
+}
+
+impl Rule {
+    fn allows(&self, caller: &Caller, tool: &str) -> bool {
+        let by_login = caller
+            .user
+            .as_ref()
+            .is_some_and(|user| self.logins.iter().any(|l| l == "*" || l == &user.login))
+            && self.names(tool);
+        by_login || self.by_capability(caller, tool)
+    }
+
+    fn names(&self, tool: &str) -> bool {
+        self.tools.iter().any(|t| t == "*" || t == tool)
+    }
+
+    fn by_capability(&self, caller: &Caller, tool: &str) -> bool {
+        let Some(capability) = &self.capability else {
+            return false;
+        };
+        let Some(grants) = caller.capabilities.get(capability) else {
+            return false;
+        };
+        grants.iter().any(|grant| {
+            let fields_match = self
+                .grant
+                .iter()
+                .all(|(field, want)| has(grant.get(field), want));
+            let tool_named = match &self.tools_from_grant {
+                Some(field) => has(grant.get(field), tool) || has(grant.get(field), "*"),
+                None => self.names(tool),
+            };
+            fields_match && tool_named
+        })
+    }
+}
+
+/// A grant field equals `want`, or is a list containing it.
+fn has(field: Option<&Value>, want: &str) -> bool {
+    match field {
+        Some(Value::String(s)) => s == want,
+        Some(Value::Array(items)) => items.iter().any(|item| item.as_str() == Some(want)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::User;
+    use serde_json::json;
+
+    const POLICY: &str = r#"
+[[allow]]
+tools = ["greet", "whoami"]
+logins = ["*"]
+
+[[allow]]
+tools = ["*"]
+capability = "example.com/cap/tailmcp"
+grant = { role = "admin" }
+
+[[allow]]
+capability = "example.com/cap/tailmcp"
+tools_from_grant = "tools"
+
+[[allow]]
+tools = ["deploy"]
+logins = ["ops@example.com"]
+"#;
+
+    fn caller(login: Option<&str>, caps: Value) -> Caller {
+        Caller {
+            user: login.map(|l| User {
+                login: l.into(),
+                display_name: l.into(),
+                profile_pic_url: None,
+            }),
+            capabilities: serde_json::from_value(caps).unwrap(),
+        }
+    }
+
+    #[test]
+    fn rules() {
+        let policy = Policy::parse(POLICY).unwrap();
+        let alice = caller(Some("alice@example.com"), json!({}));
+        assert!(policy.allows(&alice, "greet"));
+        assert!(!policy.allows(&alice, "deploy"));
+        let admin = caller(
+            Some("root@example.com"),
+            json!({"example.com/cap/tailmcp": [{"role": "viewer"}, {"role": ["admin"]}]}),
+        );
+        assert!(policy.allows(&admin, "deploy"), "union of grants");
+        let ci = caller(
+            None,
+            json!({"example.com/cap/tailmcp": [{"tools": ["build"]}]}),
+        );
+        assert!(policy.allows(&ci, "build"));
+        assert!(!policy.allows(&ci, "greet"), "tagged devices have no login");
+        assert!(policy.allows(&caller(Some("ops@example.com"), json!({})), "deploy"));
+        assert!(!policy.allows(&caller(None, json!({})), "greet"));
+        let wrong_cap = caller(None, json!({"other.example/cap": [{"role": "admin"}]}));
+        assert!(!policy.allows(&wrong_cap, "deploy"));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let err = Policy::parse("[[allow]]\ntools = [\"greet\"]\nlogin = [\"*\"]\n").unwrap_err();
+        assert!(err.starts_with("line 3:"), "{err}");
+        let err = Policy::parse("[[allow]]\ntools = [\"greet\"]\n").unwrap_err();
+        assert!(err.contains("needs `logins` or `capability`"), "{err}");
+        let err = Policy::parse("[[allow]]\nlogins = [\"*\"]\ntools = 5\n").unwrap_err();
+        assert!(err.starts_with("line 3:"), "{err}");
+    }
+}

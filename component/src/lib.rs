@@ -20,7 +20,7 @@ pub mod http;
 mod jsonrpc;
 pub mod server;
 pub mod tools;
-mod transport;
+pub mod transport;
 
 #[cfg(test)]
 mod testing;

@@ -8,7 +8,9 @@ use sha2::{Digest, Sha256};
 use wasmtime::Result;
 use wasmtime::component::{Component, Linker};
 use wasmtime::error::Context;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Precompiled};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Precompiled,
+};
 
 use crate::bindings::McpServerPre;
 use crate::cache::Cache;
@@ -16,6 +18,11 @@ use crate::state::State;
 
 /// How often the engine's epoch advances; request deadlines are counted in these ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Dirty memory (per linear memory or table) that a freed pool slot resets
+/// in place rather than handing back to the kernel; anything beyond is
+/// madvised away as before. A greet request dirties well under this.
+const KEEP_RESIDENT_BYTES: usize = 1 << 20;
 
 /// Sizes the engine is built for.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +48,30 @@ impl Default for EngineLimits {
 /// Builds the engine: pooled instance slots (instantiation is then a few
 /// page resets rather than mmaps) and epoch interruption for deadlines.
 pub fn engine(limits: EngineLimits) -> Result<Engine> {
+    // Reset a freed slot's linear memory and tables by rewriting only the
+    // pages the instance dirtied (found with Linux's PAGEMAP_SCAN, kernel 6.7
+    // or newer) instead of madvise: the next instance in the slot starts from
+    // the same pristine image, but without page faults, copy-on-write faults
+    // and the cross-core TLB shootdowns madvise causes (which had been ~40%
+    // of the server's CPU). Measured on 2 cores, A/B in one session: host CPU
+    // per greet request 75 -> 43 us and 1.55x req/s at 16 connections;
+    // 160 -> 43 us and 3.2x req/s at 64; peak RSS +1 MiB at 64. See README,
+    // "Performance". Without the ioctl, keeping memory resident would mean
+    // a memset of the whole low megabyte per request, so older kernels keep
+    // the madvise reset.
+    match build(limits, true) {
+        Ok(engine) => Ok(engine),
+        Err(e) => {
+            tracing::info!(
+                "resetting instance memory with madvise (PAGEMAP_SCAN unavailable: {e:#})"
+            );
+            build(limits, false)
+        }
+    }
+    .context("failed to create the wasmtime engine")
+}
+
+fn build(limits: EngineLimits, reset_dirty_pages_only: bool) -> Result<Engine> {
     let mut pool = PoolingAllocationConfig::default();
     let n = limits.max_instances;
     pool.total_component_instances(n)
@@ -49,12 +80,18 @@ pub fn engine(limits: EngineLimits) -> Result<Engine> {
         .total_tables(n.saturating_mul(4))
         .total_core_instances(n.saturating_mul(8))
         .max_memory_size(limits.max_memory_bytes);
+    if reset_dirty_pages_only {
+        pool.linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+            .table_keep_resident(KEEP_RESIDENT_BYTES)
+            // `Yes`: fail (and fall back) where the kernel lacks the ioctl.
+            .pagemap_scan(Enabled::Yes);
+    }
     let mut config = Config::new();
     config
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
         .epoch_interruption(true)
         .consume_fuel(limits.fuel);
-    Engine::new(&config).context("failed to create the wasmtime engine")
+    Engine::new(&config)
 }
 
 /// The linker every component is checked against: WASI 0.2 (CLI, clocks,

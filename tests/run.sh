@@ -19,9 +19,10 @@ if [ ! -x target/pyenv/bin/python ]; then
 fi
 target/pyenv/bin/pip install --quiet --disable-pip-version-check -r tests/clients/requirements.txt
 
-step "deployment: docker-compose.yml, config/serve.json, Dockerfile (tests/deploy; no Docker engine needed)"
+step "deployment: docker-compose.yml, config/serve.json, Dockerfile, deploy/ (tests/deploy; no Docker engine or cluster needed)"
 target/pyenv/bin/pip install --quiet --disable-pip-version-check -r tests/deploy/requirements.txt
 target/pyenv/bin/python tests/deploy/check.py
+target/pyenv/bin/python tests/deploy/scale_out.py
 target/pyenv/bin/hadolint --no-color Dockerfile
 if printf 'FROM debian\n' | target/pyenv/bin/hadolint --no-color - >/dev/null 2>&1; then
   echo "hadolint passed an untagged FROM: the Dockerfile lint is not working" >&2

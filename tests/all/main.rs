@@ -11,6 +11,7 @@ mod modern;
 mod policy;
 mod protocol;
 mod reload;
+mod replicas;
 mod sse;
 
 /// Every fixture component in `tests/fixtures/src/bin` has a test of its name.

@@ -268,3 +268,13 @@ pub fn tools_call(id: u64, name: &str, arguments: serde_json::Value) -> String {
     })
     .to_string()
 }
+
+impl Tailmcp {
+    /// Kills the server with SIGKILL, as a machine or pod that dies would:
+    /// no graceful shutdown, in-flight requests are cut off. Returns once
+    /// the process is gone.
+    pub async fn kill(mut self) -> std::process::ExitStatus {
+        self.child.kill().await.expect("SIGKILL tailmcp");
+        self.child.wait().await.expect("wait for tailmcp")
+    }
+}

@@ -5,27 +5,19 @@
 //! against the same fixture with `bash tests/conformance/run.sh`.
 
 use serde_json::{Value, json};
-use tailmcp_tests::{Tailmcp, fixtures, post_mcp};
-
-const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
-const META_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+use tailmcp_tests::{Tailmcp, fixtures, modern, post_mcp};
 
 /// A 2026-07-28 request: (headers, body).
-fn modern(
+fn modern_request(
     method: &'static str,
     name: Option<&'static str>,
     params: Value,
     capabilities: Value,
 ) -> (Vec<(&'static str, &'static str)>, String) {
-    let mut headers = vec![
-        ("mcp-protocol-version", "2026-07-28"),
-        ("mcp-method", method),
-    ];
-    headers.extend(name.map(|name| ("mcp-name", name)));
-    let mut params = params;
-    params["_meta"] = json!({ META_VERSION: "2026-07-28", META_CAPABILITIES: capabilities });
-    let body = json!({"jsonrpc":"2.0","id":1,"method":method,"params":params}).to_string();
-    (headers, body)
+    (
+        modern::headers(method, name),
+        modern::body_with(json!(1), method, params, capabilities),
+    )
 }
 
 fn legacy(method: &str, params: Value) -> String {
@@ -55,14 +47,14 @@ pub async fn conformance_server() {
         &legacy("initialize", json!({"protocolVersion": "2025-11-25"})),
     )
     .await;
-    let (headers, body) = modern("server/discover", None, json!({}), json!({}));
+    let (headers, body) = modern_request("server/discover", None, json!({}), json!({}));
     let (_, discover) = post(&server, &headers, &body).await;
     let capabilities = json!({"tools": {}, "resources": {}, "prompts": {}, "completions": {}});
     assert_eq!(init["result"]["capabilities"], capabilities);
     assert_eq!(discover["result"]["capabilities"], capabilities);
 
     // Identity reaches the fixture's tools as it reaches greet.
-    let (headers, body) = modern(
+    let (headers, body) = modern_request(
         "tools/call",
         Some("test_caller"),
         json!({"name": "test_caller"}),
@@ -76,7 +68,7 @@ pub async fn conformance_server() {
 
     // A tool that needs sampling: refused with -32021 (HTTP 400) unless the
     // 2026-07-28 request declares it.
-    let (headers, body) = modern(
+    let (headers, body) = modern_request(
         "tools/call",
         Some("test_missing_capability"),
         json!({"name": "test_missing_capability"}),
@@ -91,7 +83,7 @@ pub async fn conformance_server() {
         refused["error"]["data"]["requiredCapabilities"],
         json!({"sampling": {}})
     );
-    let (headers, body) = modern(
+    let (headers, body) = modern_request(
         "tools/call",
         Some("test_missing_capability"),
         json!({"name": "test_missing_capability"}),
@@ -101,7 +93,7 @@ pub async fn conformance_server() {
 
     // An argument marked x-mcp-header travels in Mcp-Param-Region too.
     let call_region = |header: Option<&'static str>| {
-        let (mut headers, body) = modern(
+        let (mut headers, body) = modern_request(
             "tools/call",
             Some("test_header_param"),
             json!({"name": "test_header_param", "arguments": {"region": "eu-west"}}),
@@ -128,7 +120,7 @@ pub async fn conformance_server() {
     // Resources: read in both eras; "not found" has an era-specific code.
     let read = json!({"uri": "test://template/42/data"});
     let (_, legacy_read) = post(&server, &[], &legacy("resources/read", read.clone())).await;
-    let (headers, body) = modern(
+    let (headers, body) = modern_request(
         "resources/read",
         Some("test://template/42/data"),
         read,
@@ -154,7 +146,7 @@ pub async fn conformance_server() {
         (status, legacy_missing["error"]["code"].clone()),
         (200, json!(-32002))
     );
-    let (headers, body) = modern("resources/read", Some("test://nope"), missing, json!({}));
+    let (headers, body) = modern_request("resources/read", Some("test://nope"), missing, json!({}));
     let (status, modern_missing) = post(&server, &headers, &body).await;
     assert_eq!(
         (status, modern_missing["error"]["code"].clone()),
@@ -165,7 +157,7 @@ pub async fn conformance_server() {
     // Prompts and completions.
     let args =
         json!({"name": "test_prompt_with_arguments", "arguments": {"arg1": "a", "arg2": "b"}});
-    let (headers, body) = modern(
+    let (headers, body) = modern_request(
         "prompts/get",
         Some("test_prompt_with_arguments"),
         args,

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tailmcp_tests::{Tailmcp, fixtures, post_mcp, send, tools_call};
+use tailmcp_tests::{
+    Tailmcp, fixtures, greet_wasm, post_mcp, replace_atomically, send, tools_call,
+};
 
 const PING: &str = r#"{"jsonrpc":"2.0","id":"req-7","method":"ping"}"#;
 
@@ -37,11 +39,7 @@ async fn expect_contained(server: &Tailmcp, status: u16, message: &str) {
 
 /// Swaps the greet component in and checks it serves 200 calls, 32 at a time.
 async fn greet_still_served(server: Tailmcp, path: &std::path::Path) {
-    let greet = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/component-build/wasm32-wasip2/component/tailmcp_component.wasm");
-    let tmp = path.with_extension("tmp");
-    std::fs::copy(greet, &tmp).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
+    replace_atomically(path, &std::fs::read(greet_wasm()).unwrap());
     let server = Arc::new(server);
     let deadline = Instant::now() + Duration::from_secs(10);
     while post_mcp(server.addr(), &[], PING).await.status != 200 {

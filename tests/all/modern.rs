@@ -3,52 +3,20 @@
 //! 2026-07-28 ladder of header and `_meta` checks, in order.
 
 use serde_json::{Value, json};
+use tailmcp_tests::modern::{self, META_CAPABILITIES, META_VERSION, SERVER_INFO};
 use tailmcp_tests::{Injected, MCP_HEADERS, ServeStandIn, Tailmcp, post_mcp, send};
-
-const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
-const META_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
-const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
-
-/// A 2026-07-28 request body: `params` plus a well-formed `_meta`.
-fn modern(id: Value, method: &str, mut params: Value) -> String {
-    params["_meta"] = json!({
-        META_VERSION: "2026-07-28",
-        META_CAPABILITIES: {},
-        "io.modelcontextprotocol/clientInfo": {"name": "tests", "version": "1"}
-    });
-    json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string()
-}
-
-/// The headers a 2026-07-28 client sends with `method` (and `Mcp-Name`).
-fn headers<'a>(method: &'a str, name: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
-    let mut headers = vec![
-        ("mcp-protocol-version", "2026-07-28"),
-        ("mcp-method", method),
-    ];
-    headers.extend(name.map(|name| ("mcp-name", name)));
-    headers
-}
 
 /// (status, error code or null, id or null) of one POST with the standard
 /// Accept and Content-Type plus `extra`.
 async fn answer(server: &Tailmcp, extra: &[(&str, &str)], body: &str) -> (u16, Value, Value) {
-    let reply = post_mcp(server.addr(), extra, body).await;
-    if reply.body.is_empty() {
-        return (reply.status, Value::Null, Value::Null);
-    }
-    let json = reply.json();
-    (
-        reply.status,
-        json["error"]["code"].clone(),
-        json.get("id").cloned().unwrap_or(Value::Null),
-    )
+    post_mcp(server.addr(), extra, body).await.status_code_id()
 }
 
 async fn discover(server: &Tailmcp) -> Value {
     let reply = post_mcp(
         server.addr(),
-        &headers("server/discover", None),
-        &modern(json!("d"), "server/discover", json!({})),
+        &modern::headers("server/discover", None),
+        &modern::body(json!("d"), "server/discover", json!({})),
     )
     .await;
     assert_eq!(reply.status, 200);
@@ -86,12 +54,12 @@ async fn a_claim_in_meta_is_served_as_2026_07_28() {
     assert!(discovered.get("protocolVersion").is_none() && discovered.get("serverInfo").is_none());
 
     // A session id is ignored, never minted or echoed.
-    let mut with_session = headers("tools/list", None);
+    let mut with_session = modern::headers("tools/list", None);
     with_session.push(("mcp-session-id", "from-an-old-client"));
     let reply = post_mcp(
         server.addr(),
         &with_session,
-        &modern(json!(2), "tools/list", json!({})),
+        &modern::body(json!(2), "tools/list", json!({})),
     )
     .await;
     assert_eq!(reply.status, 200);
@@ -116,12 +84,12 @@ async fn identity_is_the_same_in_both_eras() {
     )
     .await;
     let forged = ("Tailscale-User-Login", "mallory@evil.example");
-    let mut modern_headers = headers("tools/call", Some("greet"));
+    let mut modern_headers = modern::headers("tools/call", Some("greet"));
     modern_headers.push(forged);
     let modern_reply = post_mcp(
         serve.addr,
         &modern_headers,
-        &modern(json!(1), "tools/call", json!({"name": "greet"})),
+        &modern::body(json!(1), "tools/call", json!({"name": "greet"})),
     )
     .await;
     let legacy_reply = post_mcp(
@@ -154,8 +122,8 @@ async fn identity_is_the_same_in_both_eras() {
 async fn header_and_meta_checks_in_ladder_order() {
     let server = Tailmcp::start(&[]).await;
     let supported = discover(&server).await["supportedVersions"].clone();
-    let list = modern(json!(7), "tools/list", json!({}));
-    let call = modern(json!(8), "tools/call", json!({"name": "greet"}));
+    let list = modern::body(json!(7), "tools/list", json!({}));
+    let call = modern::body(json!(8), "tools/call", json!({"name": "greet"}));
     let no_capabilities = json!({"jsonrpc":"2.0","id":9,"method":"tools/list",
         "params":{"_meta":{META_VERSION:"2026-07-28"}}})
     .to_string();
@@ -170,7 +138,7 @@ async fn header_and_meta_checks_in_ladder_order() {
     let cases: Vec<Case> = vec![
         (
             "well-formed",
-            headers("tools/list", None),
+            modern::headers("tools/list", None),
             &list,
             (200, Value::Null, json!(7)),
         ),
@@ -221,7 +189,7 @@ async fn header_and_meta_checks_in_ladder_order() {
         ),
         (
             "Mcp-Method values are case-sensitive",
-            headers("TOOLS/LIST", None),
+            modern::headers("TOOLS/LIST", None),
             &list,
             refused(-32020, json!(7)),
         ),
@@ -236,37 +204,37 @@ async fn header_and_meta_checks_in_ladder_order() {
         ),
         (
             "Mcp-Name missing",
-            headers("tools/call", None),
+            modern::headers("tools/call", None),
             &call,
             refused(-32020, json!(8)),
         ),
         (
             "Mcp-Name names another tool",
-            headers("tools/call", Some("other")),
+            modern::headers("tools/call", Some("other")),
             &call,
             refused(-32020, json!(8)),
         ),
         (
             "Mcp-Name differs in case",
-            headers("tools/call", Some("Greet")),
+            modern::headers("tools/call", Some("Greet")),
             &call,
             refused(-32020, json!(8)),
         ),
         (
             "Mcp-Name with surrounding whitespace",
-            headers("tools/call", Some(" \tgreet ")),
+            modern::headers("tools/call", Some(" \tgreet ")),
             &call,
             (200, Value::Null, json!(8)),
         ),
         (
             "Mcp-Name base64-encoded",
-            headers("tools/call", Some("=?base64?Z3JlZXQ=?=")),
+            modern::headers("tools/call", Some("=?base64?Z3JlZXQ=?=")),
             &call,
             (200, Value::Null, json!(8)),
         ),
         (
             "Mcp-Name with invalid base64",
-            headers("tools/call", Some("=?base64?Z3JlZXQ?=")),
+            modern::headers("tools/call", Some("=?base64?Z3JlZXQ?=")),
             &call,
             refused(-32020, json!(8)),
         ),
@@ -291,9 +259,14 @@ async fn header_and_meta_checks_in_ladder_order() {
     assert_eq!(error["data"]["supported"], supported);
 
     // Errors from the method itself stay in-band, as in 2025.
-    let unknown_tool = modern(json!(10), "tools/call", json!({"name": "nope"}));
+    let unknown_tool = modern::body(json!(10), "tools/call", json!({"name": "nope"}));
     assert_eq!(
-        answer(&server, &headers("tools/call", Some("nope")), &unknown_tool).await,
+        answer(
+            &server,
+            &modern::headers("tools/call", Some("nope")),
+            &unknown_tool
+        )
+        .await,
         (200, json!(-32602), json!(10))
     );
 }
@@ -316,9 +289,9 @@ async fn removed_and_unknown_methods_are_404_when_modern() {
     .into_iter()
     .enumerate()
     {
-        let body = modern(json!(id), method, json!({}));
+        let body = modern::body(json!(id), method, json!({}));
         assert_eq!(
-            answer(&server, &headers(method, None), &body).await,
+            answer(&server, &modern::headers(method, None), &body).await,
             (404, json!(-32601), json!(id)),
             "{method}"
         );
@@ -333,7 +306,7 @@ async fn a_modern_header_without_meta_is_malformed() {
     let server = Tailmcp::start(&[]).await;
     let reply = post_mcp(
         server.addr(),
-        &headers("server/discover", None),
+        &modern::headers("server/discover", None),
         r#"{"jsonrpc":"2.0","id":3,"method":"server/discover","params":{}}"#,
     )
     .await;
@@ -343,7 +316,7 @@ async fn a_modern_header_without_meta_is_malformed() {
     assert_eq!(body["error"]["data"]["missing"], json!(["_meta"]));
     let reply = post_mcp(
         server.addr(),
-        &headers("server/discover", None),
+        &modern::headers("server/discover", None),
         &json!({"jsonrpc":"2.0","id":4,"method":"server/discover",
             "params":{"_meta":{META_CAPABILITIES:{}}}})
         .to_string(),
@@ -456,7 +429,7 @@ async fn notifications_responses_and_batches() {
         );
     }
     let legacy = r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#.to_string();
-    let with_claim = format!("[{}]", modern(json!(1), "tools/list", json!({})));
+    let with_claim = format!("[{}]", modern::body(json!(1), "tools/list", json!({})));
     for body in [legacy, with_claim] {
         assert_eq!(answer(&server, &[], &body).await.0, 400, "{body}");
         assert_eq!(answer(&server, &[], &body).await.1, json!(-32600), "{body}");
@@ -493,8 +466,8 @@ async fn a_dual_era_client_can_use_either_era() {
     );
     let call = post_mcp(
         server.addr(),
-        &headers("tools/call", Some("greet")),
-        &modern(
+        &modern::headers("tools/call", Some("greet")),
+        &modern::body(
             json!(1),
             "tools/call",
             json!({"name": "greet", "arguments": {}}),

@@ -5,14 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tailmcp_tests::{Tailmcp, fixtures, send, tailmcp_bin};
-
-/// Replaces `path` atomically, as the README says to deploy.
-fn replace(path: &Path, bytes: &[u8]) {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
-}
+use tailmcp_tests::{Tailmcp, fixtures, replace_atomically, send, tailmcp_bin};
 
 fn read(fixture: &str) -> Vec<u8> {
     std::fs::read(fixture).unwrap()
@@ -69,7 +62,7 @@ pub async fn swap_v1() {
         tokio::spawn(async move { version(&server, "/?sleep=1500").await })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
-    replace(&path, &read(fixtures::SWAP_V2));
+    replace_atomically(&path, &read(fixtures::SWAP_V2));
     wait_for(&server, "v2").await;
     assert_eq!(
         slow.await.unwrap(),
@@ -108,7 +101,7 @@ pub async fn swap_v2() {
         } else {
             fixtures::SWAP_V1
         };
-        replace(&path, &read(next));
+        replace_atomically(&path, &read(next));
         wait_for(&server, if round % 2 == 0 { "v2" } else { "v1" }).await;
     }
     stop.store(true, Ordering::Relaxed);
@@ -150,7 +143,7 @@ pub async fn swap_no_handler() {
         ),
     ];
     for (name, bytes, reason) in bad {
-        replace(&path, &bytes);
+        replace_atomically(&path, &bytes);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let health = health(&server).await;
@@ -196,7 +189,7 @@ async fn in_place_write_and_rapid_swaps_end_on_the_last_file() {
         fixtures::SWAP_V2,
         fixtures::SWAP_V1,
     ] {
-        replace(&path, &read(fixture));
+        replace_atomically(&path, &read(fixture));
     }
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(version(&server, "/").await, "v1");
@@ -211,13 +204,13 @@ async fn precompiled_cwasm_swaps_in_and_the_cache_serves_restarts() {
     let (dir, path, server) = serving_v1(&[]).await;
     let cwasm = dir.path().join("v2.cwasm");
     compile(fixtures::SWAP_V2, &cwasm).await;
-    replace(&path, &std::fs::read(&cwasm).unwrap());
+    replace_atomically(&path, &std::fs::read(&cwasm).unwrap());
     wait_for(&server, "v2").await;
     assert_eq!(health(&server).await["component"]["how"], "precompiled");
     drop(server);
 
     // A restart on v1: compiled once by the first server, now from the cache.
-    replace(&path, &read(fixtures::SWAP_V1));
+    replace_atomically(&path, &read(fixtures::SWAP_V1));
     let cache = dir.path().join("cache");
     let again = Tailmcp::start(&[
         "--component",
@@ -242,7 +235,7 @@ async fn missing_file_serves_the_builtin_component_until_it_appears() {
     let server = Tailmcp::start(&["--component", path.to_str().unwrap(), "--no-cache"]).await;
     assert!(server.logs().contains("does not exist yet"));
     assert_eq!(health(&server).await["component"]["source"], "embedded");
-    replace(&path, &read(fixtures::SWAP_V2));
+    replace_atomically(&path, &read(fixtures::SWAP_V2));
     wait_for(&server, "v2").await;
 }
 
@@ -268,7 +261,7 @@ async fn polling_finds_changes_without_notifications_and_sighup_reloads() {
         "v1",
         "SIGHUP with an unchanged file keeps serving"
     );
-    replace(&path, &read(fixtures::SWAP_V2));
+    replace_atomically(&path, &read(fixtures::SWAP_V2));
     wait_for(&server, "v2").await;
 }
 

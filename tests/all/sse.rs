@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use serde_json::json;
 use tailmcp_tests::clients::{self, Client};
-use tailmcp_tests::{Injected, ServeStandIn, Tailmcp, fixtures, send};
+use tailmcp_tests::{
+    Injected, ServeStandIn, Tailmcp, fixtures, greet_wasm, replace_atomically, send,
+};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const LOGIN: &str = "zoe@example.com";
@@ -157,9 +159,7 @@ async fn a_session_belongs_to_its_opener() {
 async fn a_stream_survives_a_hot_swap() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.wasm");
-    let greet = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/component-build/wasm32-wasip2/component/tailmcp_component.wasm");
-    std::fs::copy(&greet, &path).unwrap();
+    std::fs::copy(greet_wasm(), &path).unwrap();
     let server = Tailmcp::start(&["--component", path.to_str().unwrap()]).await;
     let mut stream = Stream::open(server.addr(), "Tailscale-User-Login: a@example.com\r\n")
         .await
@@ -176,9 +176,7 @@ async fn a_stream_survives_a_hot_swap() {
             .unwrap()
             .contains("\"result\"")
     );
-    let tmp = path.with_extension("tmp");
-    std::fs::copy(fixtures::SWAP_V2, &tmp).unwrap();
-    std::fs::rename(&tmp, &path).unwrap();
+    replace_atomically(&path, &std::fs::read(fixtures::SWAP_V2).unwrap());
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         assert_eq!(

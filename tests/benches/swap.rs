@@ -4,27 +4,17 @@
 //! - failed requests during 50 swaps under concurrent load;
 //! - host RSS after 1 swap and after 100 swaps.
 //!
-//! Run: `cargo run --release -p tailmcp-tests --bin bench-swap`
+//! Run: `cargo build --release --workspace && target/release/bench-swap`
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tailmcp_tests::{MCP_HEADERS, Tailmcp, fixtures, send, tailmcp_bin};
+use tailmcp_tests::{
+    MCP_HEADERS, Tailmcp, fixtures, greet_wasm, replace_atomically, rss_kib, send, tailmcp_bin,
+};
 
 const REPEATS: usize = 10;
-
-fn greet_wasm() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/component-build/wasm32-wasip2/component/tailmcp_component.wasm")
-}
-
-fn replace(path: &Path, bytes: &[u8]) {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).expect("write");
-    std::fs::rename(&tmp, path).expect("rename");
-}
 
 /// True when the server answers like greet (JSON-RPC) rather than like a swap fixture.
 async fn serves_greet(server: &Tailmcp) -> bool {
@@ -49,17 +39,6 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -76,24 +55,24 @@ async fn main() {
     assert!(status.success());
     let v2_cwasm = std::fs::read(&cwasm).expect("cwasm");
 
-    replace(&path, &v1);
+    replace_atomically(&path, &v1);
     let server = Tailmcp::start(&["--component", path.to_str().unwrap(), "--no-cache"]).await;
 
     // 1. Landing to first response.
     let mut wasm_times = Vec::new();
     let mut cwasm_times = Vec::new();
     for _ in 0..REPEATS {
-        replace(&path, &v1);
+        replace_atomically(&path, &v1);
         while !serves_version(&server, "v1").await {}
         let landed = Instant::now();
-        replace(&path, &greet);
+        replace_atomically(&path, &greet);
         while !serves_greet(&server).await {}
         wasm_times.push(landed.elapsed());
 
-        replace(&path, &v1);
+        replace_atomically(&path, &v1);
         while !serves_version(&server, "v1").await {}
         let landed = Instant::now();
-        replace(&path, &v2_cwasm);
+        replace_atomically(&path, &v2_cwasm);
         while !serves_version(&server, "v2").await {}
         cwasm_times.push(landed.elapsed());
     }
@@ -132,7 +111,7 @@ async fn main() {
         } else {
             (&v1, "v1")
         };
-        replace(&path, bytes);
+        replace_atomically(&path, bytes);
         while !serves_version(&server, want).await {}
     }
     stop.store(true, Ordering::Relaxed);
@@ -162,7 +141,7 @@ async fn main() {
         } else {
             (&v1_cwasm, "v1")
         };
-        replace(&path, bytes);
+        replace_atomically(&path, bytes);
         while !serves_version(&server, want).await {}
         for _ in 0..20 {
             serves_version(&server, want).await;

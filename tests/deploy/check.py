@@ -652,13 +652,16 @@ def mutations():
     ]
 
 
-def self_test(state: dict) -> list[str]:
+def self_test(state: dict, mutations, all_errors) -> list[str]:
+    """Apply each of `mutations()` to a copy of `state`: every broken copy
+    must make `all_errors` report the error it names (shared with
+    tests/deploy/scale_out.py)."""
     failures = []
     for what, change, expect in mutations():
         broken = copy.deepcopy(state)
         try:
             change(broken)
-        except (KeyError, AssertionError, TypeError) as e:
+        except (KeyError, AssertionError, TypeError, StopIteration, ValueError, IndexError) as e:
             failures.append(f"self-test {what!r}: could not apply the change ({e!r}): update the self-test")
             continue
         errors = all_errors(broken)
@@ -712,13 +715,15 @@ def export(overrides: dict[str, str]) -> dict:
     }
 
 
-def main(argv: list[str]) -> int:
+def run(argv: list[str], *, script: str, load, all_errors, mutations, export, subject: str, summary) -> int:
+    """The command line both deployment checkers share: `export [--env
+    NAME=VALUE ...]` prints the topology for the Rust tests; no argument runs
+    the checks and the self-test and prints `summary(state, rejected)`."""
     if argv[:1] == ["export"]:
-        overrides = {}
-        args = argv[1:]
+        overrides, args = {}, argv[1:]
         while args:
             if args[0] != "--env" or len(args) < 2 or "=" not in args[1]:
-                print(f"usage: check.py export [--env NAME=VALUE ...], got {args!r}", file=sys.stderr)
+                print(f"usage: {script} export [--env NAME=VALUE ...], got {args!r}", file=sys.stderr)
                 return 2
             name, _, value = args[1].partition("=")
             overrides[name] = value
@@ -726,31 +731,44 @@ def main(argv: list[str]) -> int:
         try:
             print(json.dumps(export(overrides), indent=2))
         except Failed as e:
-            print(f"check.py export: {e}", file=sys.stderr)
+            print(f"{script} export: {e}", file=sys.stderr)
             return 1
         return 0
     if argv:
-        print("usage: check.py [export [--env NAME=VALUE ...]]", file=sys.stderr)
+        print(f"usage: {script} [export [--env NAME=VALUE ...]]", file=sys.stderr)
         return 2
 
     state = load()
     errors = all_errors(state)
     if errors:
-        print("FAILED: the compose deployment does not hold together:", file=sys.stderr)
+        print(f"FAILED: {subject} do not hold together:", file=sys.stderr)
         for e in errors:
             print(f"  - {e}", file=sys.stderr)
         return 1
-    failures = self_test(state)
+    failures = self_test(state, mutations, all_errors)
     if failures:
         print("FAILED: a check accepted a broken deployment:", file=sys.stderr)
         for f in failures:
             print(f"  - {f}", file=sys.stderr)
         return 1
-    print(
-        f"ok: docker-compose.yml (Compose Specification), config/serve.json (ipn.ServeConfig), "
-        f"Dockerfile and their agreement; {len(mutations())} broken copies rejected"
-    )
+    print(summary(state, len(mutations())))
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return run(
+        argv,
+        script="check.py",
+        load=load,
+        all_errors=all_errors,
+        mutations=mutations,
+        export=export,
+        subject="the compose deployment's files",
+        summary=lambda _state, rejected: (
+            "ok: docker-compose.yml (Compose Specification), config/serve.json (ipn.ServeConfig), "
+            f"Dockerfile and their agreement; {rejected} broken copies rejected"
+        ),
+    )
 
 
 if __name__ == "__main__":

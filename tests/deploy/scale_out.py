@@ -30,7 +30,6 @@ settings tests/all/replicas.rs runs three replicas with.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
@@ -941,24 +940,6 @@ def mutations():
     ]
 
 
-def self_test(state: dict) -> list[str]:
-    failures = []
-    for what, change, expect in mutations():
-        broken = copy.deepcopy(state)
-        try:
-            change(broken)
-        except (KeyError, AssertionError, TypeError, StopIteration, ValueError, IndexError) as e:
-            failures.append(f"self-test {what!r}: could not apply the change ({e!r}): update the self-test")
-            continue
-        errors = all_errors(broken)
-        if not any(expect in e for e in errors):
-            failures.append(
-                f"self-test {what!r}: the checks accepted a broken copy "
-                f"(wanted an error mentioning {expect!r}, got {errors or 'none'})"
-            )
-    return failures
-
-
 # ---------------------------------------------------------------- export
 
 
@@ -999,45 +980,26 @@ def export(overrides: dict[str, str]) -> dict:
     }
 
 
-def main(argv: list[str]) -> int:
-    if argv[:1] == ["export"]:
-        overrides, args = {}, argv[1:]
-        while args:
-            if args[0] != "--env" or len(args) < 2 or "=" not in args[1]:
-                print(f"usage: scale_out.py export [--env NAME=VALUE ...], got {args!r}", file=sys.stderr)
-                return 2
-            name, _, value = args[1].partition("=")
-            overrides[name] = value
-            args = args[2:]
-        try:
-            print(json.dumps(export(overrides), indent=2))
-        except Failed as e:
-            print(f"scale_out.py export: {e}", file=sys.stderr)
-            return 1
-        return 0
-    if argv:
-        print("usage: scale_out.py [export [--env NAME=VALUE ...]]", file=sys.stderr)
-        return 2
-    state = load()
-    errors = all_errors(state)
-    if errors:
-        print("FAILED: the scale-out deployments do not hold together:", file=sys.stderr)
-        for e in errors:
-            print(f"  - {e}", file=sys.stderr)
-        return 1
-    failures = self_test(state)
-    if failures:
-        print("FAILED: a check accepted a broken deployment:", file=sys.stderr)
-        for f in failures:
-            print(f"  - {f}", file=sys.stderr)
-        return 1
+def summary(state: dict, rejected: int) -> str:
     kinds = sorted({d["kind"] for _, d in state["k8s_docs"]})
-    print(
+    return (
         f"ok: {REPLICA} (Compose Specification, ipn.ServeConfig), {K8S_DIR} ({len(state['k8s_docs'])} resources: "
         f"{', '.join(kinds)}; Kubernetes {' and '.join(K8S_VERSIONS)} schemas, strict), the README's policy, "
-        f"and their agreement; {len(mutations())} broken copies rejected"
+        f"and their agreement; {rejected} broken copies rejected"
     )
-    return 0
+
+
+def main(argv: list[str]) -> int:
+    return base.run(
+        argv,
+        script="scale_out.py",
+        load=load,
+        all_errors=all_errors,
+        mutations=mutations,
+        export=export,
+        subject="the scale-out deployments",
+        summary=summary,
+    )
 
 
 if __name__ == "__main__":

@@ -3,11 +3,12 @@
 
 pub mod clients;
 pub mod fixtures;
+pub mod modern;
 pub mod qencode;
 pub mod standin;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,6 +43,32 @@ pub fn tailmcp_bin() -> PathBuf {
         bin.display()
     );
     bin
+}
+
+/// The greet component `host/build.rs` built (the one the host embeds).
+pub fn greet_wasm() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/component-build/wasm32-wasip2/component/tailmcp_component.wasm")
+}
+
+/// Replaces `path` atomically (write beside it, then rename), as the README
+/// says to deploy a component.
+pub fn replace_atomically(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).expect("write beside the component");
+    std::fs::rename(&tmp, path).expect("rename over the component");
+}
+
+/// Resident set size of process `pid` in KiB (0 once it is gone).
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// A running `tailmcp serve`; killed on drop (its log is printed if the test failed).
@@ -189,6 +216,21 @@ impl Reply {
                 String::from_utf8_lossy(&self.body)
             )
         })
+    }
+
+    /// (status, JSON-RPC error code or null, id or null): what the protocol
+    /// tests compare. An empty body (a 202, say) gives nulls.
+    pub fn status_code_id(&self) -> (u16, serde_json::Value, serde_json::Value) {
+        use serde_json::Value;
+        if self.body.is_empty() {
+            return (self.status, Value::Null, Value::Null);
+        }
+        let json = self.json();
+        (
+            self.status,
+            json["error"]["code"].clone(),
+            json.get("id").cloned().unwrap_or(Value::Null),
+        )
     }
 }
 

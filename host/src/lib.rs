@@ -21,6 +21,8 @@
 //! | reading a JSON-RPC envelope            | `rpc.rs`             |
 //! | what a request's store holds           | `state.rs`           |
 //! | `/healthz` and `tailmcp health`        | `health.rs`          |
+//! | giving freed memory back to the kernel | `heap.rs`            |
+//! | background threads (epoch, heap trim)  | `periodic.rs`        |
 //! | legacy HTTP+SSE transport bridge       | `sse.rs`             |
 
 pub mod audit;
@@ -31,10 +33,12 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod health;
+pub mod heap;
 pub mod identity;
 pub mod instance;
 pub mod limits;
 pub mod listen;
+pub mod periodic;
 pub mod policy;
 pub mod reload;
 pub mod request;

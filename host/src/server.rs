@@ -17,7 +17,7 @@ use wasmtime::error::Context;
 use crate::audit::AuditLog;
 use crate::cache::Cache;
 use crate::config::{ComponentSource, Config};
-use crate::engine::{self, EngineLimits, EpochTicker, Loaded};
+use crate::engine::{self, EngineLimits, Loaded};
 use crate::identity::Trust;
 use crate::listen::Listen;
 use crate::policy::Policy;
@@ -107,7 +107,8 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
         None if !watching => ignore_sighup(),
         None => None,
     };
-    let _ticker = EpochTicker::start(engine.clone());
+    let _ticker = engine::epoch_ticker(engine.clone())?;
+    let _trimmer = crate::heap::trimmer();
     let listener = Listener::bind(&app.config.listen).await?;
     tracing::info!("listening on {}/mcp", listener.address());
     for name in &app.config.public_names {

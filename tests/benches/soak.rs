@@ -1,43 +1,29 @@
 //! Soak benchmark (prints figures; not a test): mixed valid and invalid
 //! traffic at concurrency 64 against the real host for 10 minutes, with
 //! fault fixtures swapped in for a few seconds every 20 s. Prints requests
-//! served, failures by kind, and host RSS at the start and the end.
+//! served, failures by kind, and host RSS at the start and the end, with a
+//! sample every 30 s between. The start is after a warm-up (each fault
+//! fixture in every instance slot at once, then 30 s of the same mix); RSS at
+//! boot and after that burst are printed too.
 //!
-//! Run: `cargo run --release -p tailmcp-tests --bin bench-soak [SECONDS]`
+//! Run: `cargo build --release --workspace && target/release/bench-soak [SECONDS]`
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tailmcp_tests::{MCP_HEADERS, Reply, Tailmcp, fixtures, send, tools_call, try_send};
+use tailmcp_tests::{
+    MCP_HEADERS, Reply, Tailmcp, fixtures, greet_wasm, replace_atomically, rss_kib, send,
+    tools_call, try_send,
+};
 
 const CONCURRENCY: usize = 64;
+/// The host's `--max-concurrent-requests`, and so its instance slots.
+const SLOTS: usize = 128;
 const FAULT_EVERY: Duration = Duration::from_secs(20);
 const FAULT_FOR: Duration = Duration::from_secs(3);
-
-fn greet_wasm() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/component-build/wasm32-wasip2/component/tailmcp_component.wasm")
-}
-
-fn replace(path: &Path, bytes: &[u8]) {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).expect("write");
-    std::fs::rename(&tmp, path).expect("rename");
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 /// One request of the mix, and whether its answer was the documented one
 /// (status 0: the connection failed).
@@ -121,68 +107,46 @@ async fn one(server: &Tailmcp, n: u64) -> (&'static str, bool, u16) {
     }
 }
 
-#[tokio::main]
-async fn main() {
-    let seconds: u64 = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(600);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("component.wasm");
-    let greet = std::fs::read(greet_wasm()).expect("build the host first");
-    replace(&path, &greet);
-    let server = Arc::new(
-        Tailmcp::start(&[
-            "--component",
-            path.to_str().unwrap(),
-            "--request-timeout",
-            "2s",
-            "--max-memory",
-            "32MiB",
-            "--max-response",
-            "1MiB",
-            "--max-concurrent-requests",
-            "128",
-            "--max-requests-per-caller",
-            "128",
-        ])
-        .await,
-    );
-    let pid = server.pid();
-    // Warm up, then take the starting RSS.
-    for n in 0..2000 {
-        one(&server, n).await;
-    }
-    let rss_start = rss_kib(pid);
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let counts: Arc<Mutex<BTreeMap<String, u64>>> = Arc::default();
+type Counts = Arc<Mutex<BTreeMap<String, u64>>>;
 
+const FAULTS: [&str; 6] = [
+    fixtures::FAULT_TRAP,
+    fixtures::FAULT_LOOP,
+    fixtures::FAULT_OOM,
+    fixtures::FAULT_HUGE_BODY,
+    fixtures::FAULT_SLEEP,
+    fixtures::FAULT_NO_RESPONSE,
+];
+
+/// Mixed traffic at [`CONCURRENCY`] for `length`, with a fault fixture
+/// swapped in for `fault_for` out of every `fault_every`. Returns the answers
+/// by kind, the workers stopped by a transport error and the fault windows.
+async fn phase(
+    server: &Arc<Tailmcp>,
+    component: &Path,
+    greet: &Arc<Vec<u8>>,
+    length: Duration,
+    (fault_every, fault_for): (Duration, Duration),
+) -> (BTreeMap<String, u64>, usize, usize) {
+    let deadline = Instant::now() + length;
+    let counts: Counts = Arc::default();
     let faults = {
-        let path = path.clone();
+        let (component, greet) = (component.to_owned(), greet.clone());
         tokio::spawn(async move {
-            let fixtures = [
-                fixtures::FAULT_TRAP,
-                fixtures::FAULT_LOOP,
-                fixtures::FAULT_OOM,
-                fixtures::FAULT_HUGE_BODY,
-                fixtures::FAULT_SLEEP,
-                fixtures::FAULT_NO_RESPONSE,
-            ];
-            let mut swaps = 0;
-            for fixture in fixtures.iter().cycle() {
-                tokio::time::sleep(FAULT_EVERY - FAULT_FOR).await;
-                if Instant::now() + FAULT_FOR > deadline {
+            let mut windows = 0;
+            for fixture in FAULTS.iter().cycle() {
+                tokio::time::sleep(fault_every - fault_for).await;
+                if Instant::now() + fault_for > deadline {
                     break;
                 }
-                replace(&path, &std::fs::read(fixture).expect("fixture"));
-                tokio::time::sleep(FAULT_FOR).await;
-                replace(&path, &greet);
-                swaps += 1;
+                replace_atomically(&component, &std::fs::read(fixture).expect("fixture"));
+                tokio::time::sleep(fault_for).await;
+                replace_atomically(&component, &greet);
+                windows += 1;
             }
-            swaps
+            windows
         })
     };
-
     let mut workers = Vec::new();
     for w in 0..CONCURRENCY as u64 {
         let (server, counts) = (server.clone(), counts.clone());
@@ -204,19 +168,129 @@ async fn main() {
             }
         }));
     }
-    let mut crashed_workers = 0;
+    let mut stopped = 0;
     for worker in workers {
         if worker.await.is_err() {
-            crashed_workers += 1; // a request failed at the transport level
+            stopped += 1; // a request failed at the transport level
         }
     }
-    let fault_windows = faults.await.unwrap_or(0);
+    let windows = faults.await.unwrap_or(0);
+    let counts = std::mem::take(&mut *counts.lock().expect("counts"));
+    (counts, stopped, windows)
+}
+
+/// Each fault fixture in every instance slot at once (see main), then greet
+/// back.
+async fn every_fault_in_every_slot(server: &Arc<Tailmcp>, component: &Path, greet: &[u8]) {
+    let call = |n: u64| {
+        let server = server.clone();
+        async move {
+            let body = tools_call(n, "greet", json!({}));
+            send(server.addr(), "POST", "/mcp", MCP_HEADERS, body)
+                .await
+                .status
+        }
+    };
+    // Until the swap has taken: greet answers 200, every fault fixture not.
+    let until = |greet_serves: bool| async move {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while (call(0).await == 200) != greet_serves {
+            assert!(Instant::now() < deadline, "a swap never took");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    for fixture in FAULTS {
+        replace_atomically(component, &std::fs::read(fixture).expect("fixture"));
+        until(false).await;
+        for _ in 0..2 {
+            let calls: Vec<_> = (0..SLOTS as u64).map(|n| tokio::spawn(call(n))).collect();
+            for call in calls {
+                call.await.expect("request");
+            }
+        }
+        replace_atomically(component, greet);
+        until(true).await;
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let seconds: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("component.wasm");
+    let greet = Arc::new(std::fs::read(greet_wasm()).expect("build the host first"));
+    replace_atomically(&path, &greet);
+    let server = Arc::new(
+        Tailmcp::start(&[
+            "--component",
+            path.to_str().unwrap(),
+            "--request-timeout",
+            "2s",
+            "--max-memory",
+            "32MiB",
+            "--max-response",
+            "1MiB",
+            "--max-concurrent-requests",
+            &SLOTS.to_string(),
+            "--max-requests-per-caller",
+            &SLOTS.to_string(),
+        ])
+        .await,
+    );
+    let pid = server.pid();
+    let rss_boot = rss_kib(pid);
+
+    // Warm-up, so the soak measures growth rather than high-water marks
+    // being reached. First the worst burst once: each fault fixture in every
+    // instance slot at once. Every slot then keeps what it may keep resident
+    // while free (`KEEP_RESIDENT_BYTES` in host/src/engine.rs) and the heap
+    // has seen 128 responses cut off at the limit at once, as a long run
+    // would sooner or later. Then the soak's own mix, each fault once.
+    every_fault_in_every_slot(&server, &path, &greet).await;
+    let rss_burst = rss_kib(pid);
+    let warm_up = Duration::from_secs(FAULTS.len() as u64 * 5);
+    phase(
+        &server,
+        &path,
+        &greet,
+        warm_up,
+        (Duration::from_secs(5), Duration::from_secs(1)),
+    )
+    .await;
+    let rss_start = rss_kib(pid);
+
+    // RSS every 30 s: a leak climbs for the whole run, a warm pool stays level.
+    let timeline: Arc<Mutex<Vec<(u64, u64)>>> = Arc::default();
+    let sampler = {
+        let timeline = timeline.clone();
+        let started = Instant::now();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                let sample = (started.elapsed().as_secs(), rss_kib(pid));
+                timeline.lock().expect("timeline").push(sample);
+            }
+        })
+    };
+    let (counts, stopped, fault_windows) = phase(
+        &server,
+        &path,
+        &greet,
+        Duration::from_secs(seconds),
+        (FAULT_EVERY, FAULT_FOR),
+    )
+    .await;
+    sampler.abort();
     let rss_end = rss_kib(pid);
     let alive = send(server.addr(), "GET", "/healthz", &[], "").await.status == 200;
-    let counts = counts.lock().expect("counts");
+
     let total: u64 = counts.values().sum();
     println!(
-        "soak: {seconds} s, concurrency {CONCURRENCY}, {fault_windows} fault windows of {FAULT_FOR:?}"
+        "soak: {seconds} s after a {warm_up:?} warm-up, concurrency {CONCURRENCY}, \
+         {fault_windows} fault windows of {FAULT_FOR:?}"
     );
     println!(
         "requests answered: {total} ({:.0}/s)",
@@ -225,7 +299,7 @@ async fn main() {
     for (kind, count) in counts.iter() {
         println!("  {count:>9}  {kind}");
     }
-    println!("workers stopped by a transport error (hang, reset): {crashed_workers}");
+    println!("workers stopped by a transport error (hang, reset): {stopped}");
     println!(
         "host alive at the end: {alive}; panics in its log: {}",
         server
@@ -234,10 +308,25 @@ async fn main() {
             .filter(|l| l.contains("panicked at") && !l.contains("src/bin/fault_"))
             .count()
     );
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let timeline: Vec<String> = timeline
+        .lock()
+        .expect("timeline")
+        .iter()
+        .map(|&(t, kib)| format!("{t}s {:.1}", mib(kib)))
+        .collect();
     println!(
-        "host RSS: start {:.1} MiB, end {:.1} MiB ({:+.1}%)",
-        rss_start as f64 / 1024.0,
-        rss_end as f64 / 1024.0,
+        "host RSS: at boot {:.1} MiB, after the worst burst {:.1} MiB, after warm-up {:.1} MiB, \
+         during the soak (MiB): {}",
+        mib(rss_boot),
+        mib(rss_burst),
+        mib(rss_start),
+        timeline.join(", ")
+    );
+    println!(
+        "host RSS over the soak: start {:.1} MiB, end {:.1} MiB ({:+.1}%)",
+        mib(rss_start),
+        mib(rss_end),
         (rss_end as f64 / rss_start.max(1) as f64 - 1.0) * 100.0
     );
 }

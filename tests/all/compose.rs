@@ -616,6 +616,26 @@ async fn compose_topology_in_a_container_sandbox() {
         status.success(),
         "could not connect through a read-only mount"
     );
+    // The container goes when its runner does, though tailmcp runs as
+    // another user (which clears a parent-death signal set before).
+    let pid = tailmcp.pid();
+    drop(tailmcp);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while running(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "tailmcp (pid {pid}) outlived its container runner"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Whether `pid` exists and is not a zombie waiting to be reaped.
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| Some(stat.rsplit_once(')')?.1.trim_start().starts_with('Z')))
+        .is_some_and(|zombie| !zombie)
 }
 
 /// The troubleshooting entry: a tailnet name that is not the node's gets 403.

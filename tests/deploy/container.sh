@@ -43,7 +43,9 @@ while [ "$1" != -- ]; do
 done
 shift
 if [ "$read_only" = true ]; then mount -o remount,ro "$root"; fi
-set -- --reuid="${user%%:*}" --regid="${user#*:}" --clear-groups "$@"
+# Changing credentials clears the parent-death signal unshare --kill-child
+# set; ask for it again so tailmcp dies with the test (no orphans).
+set -- --reuid="${user%%:*}" --regid="${user#*:}" --clear-groups --pdeathsig KILL "$@"
 if [ "$drop_all" = true ]; then set -- --inh-caps=-all --bounding-set=-all "$@"; fi
 if [ "$nnp" = true ]; then set -- --no-new-privs "$@"; fi
 exec chroot "$root" setpriv "$@"

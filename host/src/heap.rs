@@ -13,9 +13,11 @@ use std::time::Duration;
 
 use crate::periodic::Periodic;
 
-/// How often freed memory is handed back. A trim walks the free lists of
-/// every arena (well under a millisecond for this host's heap), so this is
-/// cheap, and soon enough that a burst does not look like a leak.
+/// How often freed memory is handed back: soon enough that a burst does not
+/// look like a leak. A trim holds each arena's lock while it madvises free
+/// pages away, 2-23 ms at 64 busy connections; measured A/B there (greet,
+/// 2 cores), req/s, CPU per request and p99 are unchanged, and steady-load
+/// RSS is 28 MiB instead of 38.
 pub const TRIM_EVERY: Duration = Duration::from_secs(5);
 
 /// Trims the heap every [`TRIM_EVERY`] until dropped (glibc only; other

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tailmcp_tests::clients::{self, Client};
+use tailmcp_tests::mounts::{localize_with, mount_for};
 use tailmcp_tests::{
     Backend, Injected, ServeStandIn, Tailmcp, fixtures, post_mcp, tailmcp_bin, tools_call,
 };
@@ -107,33 +108,19 @@ impl Volumes {
     /// A path inside a service's container, as a path here; None when it is
     /// on no mount (the container's read-only root filesystem).
     fn host_path(&self, mounts: &Value, path: &str) -> Option<PathBuf> {
-        let mount = mounts
-            .as_array()
-            .expect("mounts")
-            .iter()
-            .filter(|m| {
-                let target = m["target"].as_str().unwrap().trim_end_matches('/');
-                path == target || path.starts_with(&format!("{target}/"))
-            })
-            .max_by_key(|m| m["target"].as_str().unwrap().len())?;
-        let target = mount["target"].as_str().unwrap().trim_end_matches('/');
-        let rest = path[target.len()..].trim_start_matches('/');
+        let (mount, rest) = mount_for(mounts, path)?;
         Some(self.source(mount).join(rest))
     }
 
     /// An argument or environment value with container paths made local.
     fn localize(&self, mounts: &Value, value: &str) -> String {
-        let (prefix, path) = match value.strip_prefix("unix:") {
-            Some(path) => ("unix:", path),
-            None => ("", value),
-        };
-        if !path.starts_with('/') {
-            return value.to_string();
-        }
-        let local = self.host_path(mounts, path).unwrap_or_else(|| {
-            panic!("{value} is on no volume: in the read-only container it could not be written")
-        });
-        format!("{prefix}{}", local.display())
+        localize_with(mounts, value, |mount, rest| self.source(mount).join(rest)).unwrap_or_else(
+            || {
+                panic!(
+                    "{value} is on no volume: in the read-only container it could not be written"
+                )
+            },
+        )
     }
 }
 

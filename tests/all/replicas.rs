@@ -32,6 +32,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tailmcp_tests::clients::{self, Client};
+use tailmcp_tests::mounts::localize_with;
 use tailmcp_tests::{
     Backend, Injected, MCP_HEADERS, Reply, ServeStandIn, Tailmcp, fixtures, try_send,
 };
@@ -198,38 +199,17 @@ impl Drop for Replica {
 /// A container path as a path under `root`: named volumes are
 /// `root/volumes/<name>`, `./components` is `root/components`.
 fn localize(root: &Path, mounts: &Value, value: &str) -> String {
-    let (prefix, path) = match value.strip_prefix("unix:") {
-        Some(path) => ("unix:", path),
-        None => ("", value),
-    };
-    if !path.starts_with('/') {
-        return value.to_string();
-    }
-    let mount = mounts
-        .as_array()
-        .expect("mounts")
-        .iter()
-        .filter(|m| {
-            let target = m["target"].as_str().unwrap().trim_end_matches('/');
-            path == target || path.starts_with(&format!("{target}/"))
-        })
-        .max_by_key(|m| m["target"].as_str().unwrap().len())
-        .unwrap_or_else(|| panic!("{value} is on no volume of the replica"));
-    let source = mount["source"].as_str().unwrap_or("");
-    let dir = match (mount["type"].as_str().unwrap(), source) {
-        ("volume", name) => root.join("volumes").join(name),
-        ("bind", "./components") => root.join("components"),
-        (kind, source) => panic!("unexpected {kind} mount {source}"),
-    };
-    std::fs::create_dir_all(&dir).expect("create volume dir");
-    let rest = path[mount["target"]
-        .as_str()
-        .unwrap()
-        .trim_end_matches('/')
-        .len()..]
-        .trim_start_matches('/');
-    let local = if rest.is_empty() { dir } else { dir.join(rest) };
-    format!("{prefix}{}", local.display())
+    localize_with(mounts, value, |mount, rest| {
+        let source = mount["source"].as_str().unwrap_or("");
+        let dir = match (mount["type"].as_str().unwrap(), source) {
+            ("volume", name) => root.join("volumes").join(name),
+            ("bind", "./components") => root.join("components"),
+            (kind, source) => panic!("unexpected {kind} mount {source}"),
+        };
+        std::fs::create_dir_all(&dir).expect("create volume dir");
+        if rest.is_empty() { dir } else { dir.join(rest) }
+    })
+    .unwrap_or_else(|| panic!("{value} is on no volume of the replica"))
 }
 
 async fn start_replicas(n: usize, prepare: impl Fn(&Path), extra: &[&str]) -> Vec<Replica> {

@@ -4,6 +4,7 @@
 pub mod clients;
 pub mod fixtures;
 pub mod modern;
+pub mod mounts;
 pub mod qencode;
 pub mod standin;
 

@@ -234,25 +234,24 @@ pub fn reset_peak_rss(pid: u32) {
 
 /// CPU time (user + system, in clock ticks) of a process and its threads.
 pub fn cpu_ticks(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| {
-            // Fields after the `(comm)`; utime and stime are the 14th and 15th.
-            let rest = &s[s.rfind(')')? + 2..];
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-        })
-        .unwrap_or(0)
+    stat_pair(&format!("/proc/{pid}/stat"), 14)
 }
 
 /// CPU time of this process's waited-for children (cutime + cstime): wrk's.
 pub fn children_ticks() -> u64 {
-    std::fs::read_to_string("/proc/self/stat")
+    stat_pair("/proc/self/stat", 16)
+}
+
+/// The sum of fields `n` and `n + 1` (1-based, as proc(5) numbers them:
+/// utime is 14) of a `/proc/PID/stat` file; 0 if it cannot be read.
+fn stat_pair(path: &str, n: usize) -> u64 {
+    std::fs::read_to_string(path)
         .ok()
         .and_then(|s| {
+            // Fields after `pid (comm) `: the first of them is field 3.
             let rest = &s[s.rfind(')')? + 2..];
             let f: Vec<&str> = rest.split_whitespace().collect();
-            Some(f.get(13)?.parse::<u64>().ok()? + f.get(14)?.parse::<u64>().ok()?)
+            Some(f.get(n - 3)?.parse::<u64>().ok()? + f.get(n - 2)?.parse::<u64>().ok()?)
         })
         .unwrap_or(0)
 }

@@ -573,18 +573,41 @@ def all_errors(state: dict) -> list[str]:
 # ---------------------------------------------------------------- self-test
 
 
-def mutations():
-    """(what, change, a substring the error must contain). Each change breaks
-    one thing in a copy of the real files; the checks must notice."""
+def service_edits(compose: str):
+    """Change builders for the services of the compose file at
+    `state[compose]` (shared with tests/deploy/scale_out.py): `svc(name)`
+    finds a service, `setk` sets one of its keys, `env` one of its
+    environment variables."""
 
     def svc(name):
-        return lambda s: s["raw"]["services"][name]
+        return lambda s: s[compose]["services"][name]
 
     def setk(name, key, value):
         return lambda s: svc(name)(s).__setitem__(key, value)
 
     def env(name, key, value):
         return lambda s: svc(name)(s)["environment"].__setitem__(key, value)
+
+    return svc, setk, env
+
+
+def replace_text(holder, key: str, old: str, new: str, count: int = -1):
+    """A change that replaces `old` (which must be there) with `new` in the
+    text at `holder(state)[key]`."""
+
+    def change(s):
+        where = holder(s)
+        assert old in where[key], old
+        where[key] = where[key].replace(old, new, count)
+
+    return change
+
+
+def mutations():
+    """(what, change, a substring the error must contain). Each change breaks
+    one thing in a copy of the real files; the checks must notice."""
+
+    svc, setk, env = service_edits("raw")
 
     def handler(s):
         return s["serve"]["Web"]["${TS_CERT_DOMAIN}:443"]["Handlers"]["/"]
@@ -593,11 +616,7 @@ def mutations():
         return lambda s: handler(s).__setitem__(key, value)
 
     def dockerfile(old, new):
-        def change(s):
-            assert old in s["dockerfile"], old
-            s["dockerfile"] = s["dockerfile"].replace(old, new)
-
-        return change
+        return replace_text(lambda s: s, "dockerfile", old, new)
 
     return [
         # the Compose Specification

@@ -792,22 +792,10 @@ def all_errors(state: dict) -> list[str]:
 def mutations():
     """(what, change, a substring the error must contain)."""
 
-    def svc(name):
-        return lambda s: s["replica_raw"]["services"][name]
-
-    def setk(name, key, value):
-        return lambda s: svc(name)(s).__setitem__(key, value)
-
-    def env(name, key, value):
-        return lambda s: svc(name)(s)["environment"].__setitem__(key, value)
+    svc, setk, env = base.service_edits("replica_raw")
 
     def content(old, new):
-        def change(s):
-            c = s["replica_raw"]["configs"]["serve"]
-            assert old in c["content"], old
-            c["content"] = c["content"].replace(old, new)
-
-        return change
+        return base.replace_text(lambda s: s["replica_raw"]["configs"]["serve"], "content", old, new)
 
     def k8s(kind, name=None):
         def get(s):
@@ -833,12 +821,7 @@ def mutations():
         return change
 
     def template(old, new):
-        def change(s):
-            cm = k8s("ConfigMap", "tailmcp-serve")(s)["data"]
-            assert old in cm["serve.json"], old
-            cm["serve.json"] = cm["serve.json"].replace(old, new)
-
-        return change
+        return base.replace_text(lambda s: k8s("ConfigMap", "tailmcp-serve")(s)["data"], "serve.json", old, new)
 
     def move_to_containers(s):
         p = pod(s)
@@ -851,11 +834,7 @@ def mutations():
         return lambda s: next(m for m in container(name)(s)["volumeMounts"] if m["name"] == volume).__setitem__(key, value)
 
     def readme(old, new):
-        def change(s):
-            assert old in s["files"]["README.md"], old
-            s["files"]["README.md"] = s["files"]["README.md"].replace(old, new, 1)
-
-        return change
+        return base.replace_text(lambda s: s["files"], "README.md", old, new, 1)
 
     def role_rule(index, key, value):
         return lambda s: k8s("Role")(s)["rules"][index].__setitem__(key, value)

@@ -61,10 +61,10 @@ pub fn engine(limits: EngineLimits) -> Result<Engine> {
     // and the cross-core TLB shootdowns madvise causes (which had been ~40%
     // of the server's CPU). Measured on 2 cores, A/B in one session: host CPU
     // per greet request 75 -> 43 us and 1.55x req/s at 16 connections;
-    // 160 -> 43 us and 3.2x req/s at 64; peak RSS +1 MiB at 64. See README,
-    // "Performance". Without the ioctl, keeping memory resident would mean
-    // a memset of the whole low megabyte per request, so older kernels keep
-    // the madvise reset.
+    // 160 -> 43 us and 3.2x req/s at 64 (with 1 MiB kept; 256 KiB measures
+    // the same). See README, "Performance". Without the ioctl, keeping
+    // memory resident would mean a memset of all KEEP_RESIDENT_BYTES per
+    // request, so older kernels keep the madvise reset.
     match build(limits, true) {
         Ok(engine) => Ok(engine),
         Err(e) => {

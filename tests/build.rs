@@ -48,10 +48,10 @@ fn main() {
     let mut generated = String::new();
     for name in &names {
         assert!(
-            ["identity_", "fault_", "swap_", "conformance_"]
+            ["identity_", "fault_", "swap_", "conformance_", "security_"]
                 .iter()
                 .any(|p| name.starts_with(p)),
-            "fixture `{name}` needs a suite prefix (identity_, fault_, swap_, conformance_)"
+            "fixture `{name}` needs a suite prefix (identity_, fault_, swap_, conformance_, security_)"
         );
         let wasm = target_dir.join(format!("wasm32-wasip2/release/{name}.wasm"));
         writeln!(

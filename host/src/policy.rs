@@ -21,7 +21,9 @@
 //! ```
 //!
 //! A tool is allowed when any rule allows it; with a policy, everything else
-//! is denied.
+//! is denied. Within one rule every condition it names must hold: a rule
+//! with both `logins` and `capability` allows only those logins, and only
+//! while they hold the capability.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -103,13 +105,20 @@ impl Policy {
 }
 
 impl Rule {
+    /// Every condition the rule names must hold: one of its `logins` (when
+    /// it names any) and its `capability` with a matching grant (when it
+    /// names one). Rules are alternatives; conditions within one are not.
     fn allows(&self, caller: &Caller, tool: &str) -> bool {
-        let by_login = caller
-            .user
-            .as_ref()
-            .is_some_and(|user| self.logins.iter().any(|l| l == "*" || l == &user.login))
-            && self.names(tool);
-        by_login || self.by_capability(caller, tool)
+        let login_matches = self.logins.is_empty()
+            || caller
+                .user
+                .as_ref()
+                .is_some_and(|user| self.logins.iter().any(|l| l == "*" || l == &user.login));
+        let tool_allowed = match &self.capability {
+            Some(_) => self.by_capability(caller, tool),
+            None => self.names(tool),
+        };
+        login_matches && tool_allowed
     }
 
     fn names(&self, tool: &str) -> bool {
@@ -203,6 +212,22 @@ logins = ["ops@example.com"]
         assert!(!policy.allows(&caller(None, json!({})), "greet"));
         let wrong_cap = caller(None, json!({"other.example/cap": [{"role": "admin"}]}));
         assert!(!policy.allows(&wrong_cap, "deploy"));
+    }
+
+    #[test]
+    fn every_condition_of_a_rule_must_hold() {
+        let policy = Policy::parse(
+            "[[allow]]\ntools = [\"deploy\"]\nlogins = [\"ops@example.com\"]\n\
+             capability = \"example.com/cap/mcp\"\ngrant = { role = \"oncall\" }\n",
+        )
+        .unwrap();
+        let cap = json!({"example.com/cap/mcp": [{"role": "oncall"}]});
+        assert!(policy.allows(&caller(Some("ops@example.com"), cap.clone()), "deploy"));
+        assert!(!policy.allows(&caller(Some("ops@example.com"), json!({})), "deploy"));
+        assert!(!policy.allows(&caller(Some("eve@example.com"), cap.clone()), "deploy"));
+        assert!(!policy.allows(&caller(None, cap), "deploy"));
+        let off_duty = json!({"example.com/cap/mcp": [{"role": "viewer"}]});
+        assert!(!policy.allows(&caller(Some("ops@example.com"), off_duty), "deploy"));
     }
 
     #[test]

@@ -168,7 +168,22 @@ async fn run_component(
         Ok(request) => request,
         Err(response) => return response,
     };
-    let peek = rpc::peek(request.body());
+    // The host's one reading of the body decides, and it is all the
+    // component gets: a body the host cannot read never reaches it.
+    let (parts, body) = request.into_parts();
+    let peek = if parts.method == Method::POST || !body.is_empty() {
+        match rpc::read(&body) {
+            Ok(reading) => reading,
+            Err(refusal) => {
+                let status =
+                    StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::BAD_REQUEST);
+                return error_response(status, refusal.code, &refusal.message, refusal.id);
+            }
+        }
+    } else {
+        rpc::Reading::empty()
+    };
+    let request = http::Request::from_parts(parts, Bytes::from(peek.body.clone()));
     let policy = app.policy();
     if let Some(policy) = &policy
         && let Some(tool) = &peek.tool
@@ -227,7 +242,9 @@ async fn run_component(
     }
     match result {
         Ok(response) => match (&policy, filter_for) {
-            (Some(policy), Some(caller)) => filter_tools(response, policy, &caller, peek.modern),
+            (Some(policy), Some(caller)) => {
+                filter_tools(response, policy, &caller, peek.modern, peek.id)
+            }
             _ => response,
         },
         Err(failure) => failed(&component, failure, peek.id),
@@ -257,38 +274,57 @@ fn buffered(response: &Response<HyperOutgoingBody>) -> Option<Bytes> {
 
 /// Leaves only the tools `caller` may call in a `tools/list` answer; on
 /// 2026-07-28 such a list is private to the caller.
+///
+/// Fails closed: an answer that is not a JSON-RPC error and has no readable
+/// `result.tools` (an SSE-framed answer, say) is not passed on unfiltered.
 fn filter_tools(
     response: Response<HyperOutgoingBody>,
     policy: &Policy,
     caller: &Caller,
     modern: bool,
+    id: Option<Value>,
 ) -> Response<HyperOutgoingBody> {
-    let Some(body) = buffered(&response) else {
-        return response;
+    let reply = buffered(&response).and_then(|body| serde_json::from_slice::<Value>(&body).ok());
+    let Some(mut reply) = reply else {
+        return unfilterable(id);
     };
-    let Ok(mut reply) = serde_json::from_slice::<Value>(&body) else {
-        return response;
-    };
-    let Some(result) = reply.get_mut("result").and_then(Value::as_object_mut) else {
-        return response;
-    };
-    if let Some(Value::Array(tools)) = result.get_mut("tools") {
-        tools.retain(|tool| {
-            tool.get("name")
-                .and_then(Value::as_str)
-                .is_some_and(|name| policy.allows(caller, name))
-        });
+    if reply.get("error").is_some() && reply.get("result").is_none() {
+        return response; // an error lists no tools
     }
+    let Some(result) = reply.get_mut("result").and_then(Value::as_object_mut) else {
+        return unfilterable(id);
+    };
+    let Some(Value::Array(tools)) = result.get_mut("tools") else {
+        return unfilterable(id);
+    };
+    tools.retain(|tool| {
+        tool.get("name")
+            .and_then(Value::as_str)
+            .is_some_and(|name| policy.allows(caller, name))
+    });
     if modern {
         result.insert("cacheScope".into(), json!("private"));
     }
     json_response(response.status(), &reply)
 }
 
+fn unfilterable(id: Option<Value>) -> Response<HyperOutgoingBody> {
+    tracing::error!(
+        "the component's tools/list answer could not be checked against the policy (not a \
+         JSON-RPC response with result.tools); answered 500 instead"
+    );
+    error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        -32603,
+        "Internal error: the tool list could not be checked",
+        id,
+    )
+}
+
 fn record(
     app: &App,
     caller: &Caller,
-    peek: &rpc::Peek,
+    peek: &rpc::Reading,
     outcome: Outcome,
     started: Instant,
     component: &Loaded,

@@ -242,6 +242,18 @@ async fn get_delete_and_other_paths() {
         assert_eq!(reply.status, 405, "{method}");
         assert_eq!(reply.headers["allow"], "POST");
     }
+    let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+    let reply = send(
+        server.addr(),
+        "POST",
+        "/other",
+        tailmcp_tests::MCP_HEADERS,
+        ping,
+    )
+    .await;
+    assert_eq!(reply.status, 404);
+    // The host reads every POST body before routing reaches the component:
+    // one that is not a JSON-RPC message is refused on any path.
     let reply = send(
         server.addr(),
         "POST",
@@ -250,5 +262,6 @@ async fn get_delete_and_other_paths() {
         "{}",
     )
     .await;
-    assert_eq!(reply.status, 404);
+    assert_eq!(reply.status_code_id().0, 400);
+    assert_eq!(reply.json()["error"]["code"], -32600);
 }

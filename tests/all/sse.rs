@@ -48,13 +48,13 @@ async fn mcp_remote_sse_only() {
 }
 
 /// An open SSE stream, read line by line.
-struct Stream {
+pub(crate) struct Stream {
     lines: tokio::io::Lines<BufReader<tokio::net::TcpStream>>,
-    endpoint: String,
+    pub(crate) endpoint: String,
 }
 
 impl Stream {
-    async fn open(addr: std::net::SocketAddr, headers: &str) -> Result<Stream, String> {
+    pub(crate) async fn open(addr: std::net::SocketAddr, headers: &str) -> Result<Stream, String> {
         let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
         // Connection: close, so the end of a stream is the end of the connection.
         let head = format!(
@@ -76,7 +76,7 @@ impl Stream {
     }
 
     /// The data of the next event of `kind`; None when the stream ends.
-    async fn next_data(&mut self, kind: &str) -> Option<String> {
+    pub(crate) async fn next_data(&mut self, kind: &str) -> Option<String> {
         let mut event = String::new();
         loop {
             let line = tokio::time::timeout(Duration::from_secs(10), self.lines.next_line())

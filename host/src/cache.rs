@@ -3,11 +3,26 @@
 //! version and compilation settings), so restarts and swaps back to a known
 //! version skip compilation. Only this directory is written, so the rest of
 //! the filesystem may be read-only.
+//!
+//! An entry is loaded as native code without further checks, so whoever can
+//! write the directory could run code in the host: a directory (or a parent
+//! of it) that another user can write to disables the cache, and an entry
+//! that is not a private regular file of ours is ignored.
 
+use std::fs::File;
 use std::hash::{Hash, Hasher};
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use wasmtime::Engine;
+
+/// Permission bits that let the group or others write.
+const WRITABLE_BY_OTHERS: u32 = 0o022;
+/// Set on shared directories such as `/tmp`: others may add entries but not
+/// rename or remove ours.
+const STICKY: u32 = 0o1000;
 
 /// A cache directory for one engine configuration.
 #[derive(Debug, Clone)]
@@ -17,20 +32,46 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// Opens (creating it if needed) the cache in `dir`; `None` with a
-    /// warning if it cannot be used, so serving never depends on it.
+    /// Opens (creating it, private, if needed) the cache in `dir`; `None`
+    /// with a warning if it cannot be used or is not safe to load code
+    /// from, so serving never depends on it.
     pub fn open(dir: &Path, engine: &Engine) -> Option<Cache> {
-        if let Err(e) = std::fs::create_dir_all(dir) {
+        let created = std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir);
+        if let Err(e) = created {
             tracing::warn!(
                 "compiled-component cache disabled: cannot create `{}`: {e}",
                 dir.display()
             );
             return None;
         }
+        // Checked and used by its real path, so a symlink swapped later
+        // cannot redirect reads past the check.
+        let dir = match std::fs::canonicalize(dir) {
+            Ok(dir) => dir,
+            Err(e) => {
+                tracing::warn!(
+                    "compiled-component cache disabled: cannot resolve `{}`: {e}",
+                    dir.display()
+                );
+                return None;
+            }
+        };
+        if let Err(why) = check_dir_chain(&dir, euid()) {
+            tracing::warn!(
+                "compiled-component cache disabled: {why}; anyone who can write there could \
+                 plant native code for tailmcp to run (make it owned by uid {} and not \
+                 group- or world-writable)",
+                euid()
+            );
+            return None;
+        }
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
         Some(Cache {
-            dir: dir.to_path_buf(),
+            dir,
             engine_key: format!("{:016x}", hasher.finish()),
         })
     }
@@ -40,11 +81,67 @@ impl Cache {
         self.dir.join(format!("{sha256}-{}.cwasm", self.engine_key))
     }
 
-    /// Stores compiled bytes (write then rename, so readers never see half a file).
-    pub fn store(&self, sha256: &str, compiled: &[u8]) {
+    /// The compiled bytes for the `.wasm` with this sha256, if cached and
+    /// trustworthy: a regular file (not a symlink) owned by tailmcp's user
+    /// (or root) that nobody else may write.
+    pub fn load(&self, sha256: &str) -> Option<Vec<u8>> {
         let path = self.path(sha256);
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let result = std::fs::write(&tmp, compiled).and_then(|()| std::fs::rename(&tmp, &path));
+        let mut file = match std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path)
+        {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                tracing::warn!("ignoring cache entry `{}`: {e}", path.display());
+                return None;
+            }
+        };
+        // Checked on the open file, so it cannot be swapped after the check.
+        let checked = file.metadata().map_err(|e| e.to_string()).and_then(|meta| {
+            if !meta.is_file() {
+                return Err("not a regular file".to_string());
+            }
+            check_owner_and_mode(meta.uid(), meta.mode(), euid(), false)
+        });
+        if let Err(why) = checked {
+            tracing::warn!(
+                "ignoring cache entry `{}` ({why}): compiling instead",
+                path.display()
+            );
+            return None;
+        }
+        let mut bytes = Vec::new();
+        match file.read_to_end(&mut bytes) {
+            Ok(_) => Some(bytes),
+            Err(e) => {
+                tracing::warn!("ignoring cache entry `{}`: {e}", path.display());
+                None
+            }
+        }
+    }
+
+    /// Stores compiled bytes, readable and writable by tailmcp's user only
+    /// (written to a new file, then renamed, so readers never see half a file).
+    pub fn store(&self, sha256: &str, compiled: &[u8]) {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let path = self.path(sha256);
+        let tmp = path.with_extension(format!(
+            "tmp{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        // A leftover of a crashed process that had the same pid.
+        let _ = std::fs::remove_file(&tmp);
+        let result = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp)
+            .and_then(|mut file: File| file.write_all(compiled))
+            .and_then(|()| std::fs::rename(&tmp, &path));
         if let Err(e) = result {
             let _ = std::fs::remove_file(&tmp);
             tracing::warn!(
@@ -57,5 +154,203 @@ impl Cache {
     /// Forgets an entry that turned out to be unusable.
     pub fn remove(&self, sha256: &str) {
         let _ = std::fs::remove_file(self.path(sha256));
+    }
+}
+
+/// The effective user id tailmcp runs as.
+#[allow(
+    unsafe_code,
+    reason = "geteuid has no preconditions and cannot fail; std has no safe wrapper"
+)]
+fn euid() -> u32 {
+    // SAFETY: see the reason above.
+    unsafe { libc::geteuid() }
+}
+
+/// Checks that only `uid` (or root) can write to `dir` or add to it, nor
+/// replace it through a parent: `dir` and every parent are owned by `uid`
+/// or root, `dir` is writable by nobody else, and a parent only if it is
+/// sticky (like `/tmp`, where others cannot rename what is ours).
+fn check_dir_chain(dir: &Path, uid: u32) -> Result<(), String> {
+    for (i, ancestor) in dir.ancestors().enumerate() {
+        let meta = std::fs::metadata(ancestor)
+            .map_err(|e| format!("cannot inspect `{}`: {e}", ancestor.display()))?;
+        if !meta.is_dir() {
+            return Err(format!("`{}` is not a directory", ancestor.display()));
+        }
+        check_owner_and_mode(meta.uid(), meta.mode(), uid, i > 0)
+            .map_err(|why| format!("`{}` {why}", ancestor.display()))?;
+    }
+    Ok(())
+}
+
+/// Owned by `uid` or root, and writable by no one else (unless `sticky_ok`
+/// and the sticky bit is set).
+fn check_owner_and_mode(owner: u32, mode: u32, uid: u32, sticky_ok: bool) -> Result<(), String> {
+    if owner != uid && owner != 0 {
+        return Err(format!(
+            "is owned by uid {owner}, not by tailmcp's uid {uid} or root"
+        ));
+    }
+    if mode & WRITABLE_BY_OTHERS != 0 && !(sticky_ok && mode & STICKY != 0) {
+        return Err(format!(
+            "is group- or world-writable (mode {:o})",
+            mode & 0o7777
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn only_private_directories_are_trusted() {
+        struct Case {
+            name: &'static str,
+            /// Mode of the cache directory; its parent is a private temp dir.
+            mode: u32,
+            /// Mode given to the parent instead, if any.
+            parent_mode: Option<u32>,
+            trusted: bool,
+        }
+        let cases = [
+            Case {
+                name: "private",
+                mode: 0o700,
+                parent_mode: None,
+                trusted: true,
+            },
+            Case {
+                name: "readable by all",
+                mode: 0o755,
+                parent_mode: None,
+                trusted: true,
+            },
+            Case {
+                name: "world-writable",
+                mode: 0o777,
+                parent_mode: None,
+                trusted: false,
+            },
+            Case {
+                name: "group-writable",
+                mode: 0o770,
+                parent_mode: None,
+                trusted: false,
+            },
+            Case {
+                name: "sticky and world-writable itself",
+                mode: 0o1777,
+                parent_mode: None,
+                trusted: false,
+            },
+            Case {
+                name: "parent world-writable",
+                mode: 0o700,
+                parent_mode: Some(0o777),
+                trusted: false,
+            },
+            Case {
+                name: "parent sticky like /tmp",
+                mode: 0o700,
+                parent_mode: Some(0o1777),
+                trusted: true,
+            },
+        ];
+        let set_mode = |path: &Path, mode: u32| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        for (i, case) in cases.iter().enumerate() {
+            // A fresh private parent in the (sticky) temp directory.
+            let parent =
+                std::env::temp_dir().join(format!("tailmcp-cache-test-{}-{i}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&parent);
+            std::fs::create_dir(&parent).unwrap();
+            set_mode(&parent, case.parent_mode.unwrap_or(0o700));
+            let dir = parent.join("cache");
+            std::fs::create_dir(&dir).unwrap();
+            set_mode(&dir, case.mode);
+            let result = check_dir_chain(&dir, euid());
+            let _ = std::fs::remove_dir_all(&parent);
+            assert_eq!(result.is_ok(), case.trusted, "{}: {result:?}", case.name);
+        }
+    }
+
+    #[test]
+    fn owners_and_modes() {
+        struct Case {
+            name: &'static str,
+            owner: u32,
+            mode: u32,
+            sticky_ok: bool,
+            trusted: bool,
+        }
+        const ME: u32 = 1000;
+        let cases = [
+            Case {
+                name: "mine, private",
+                owner: ME,
+                mode: 0o600,
+                sticky_ok: false,
+                trusted: true,
+            },
+            Case {
+                name: "root's, read-only for others",
+                owner: 0,
+                mode: 0o755,
+                sticky_ok: false,
+                trusted: true,
+            },
+            Case {
+                name: "another user's",
+                owner: 1001,
+                mode: 0o700,
+                sticky_ok: false,
+                trusted: false,
+            },
+            Case {
+                name: "another user's sticky parent",
+                owner: 1001,
+                mode: 0o1777,
+                sticky_ok: true,
+                trusted: false,
+            },
+            Case {
+                name: "mine, group-writable",
+                owner: ME,
+                mode: 0o620,
+                sticky_ok: false,
+                trusted: false,
+            },
+            Case {
+                name: "mine, world-writable",
+                owner: ME,
+                mode: 0o602,
+                sticky_ok: false,
+                trusted: false,
+            },
+            Case {
+                name: "root's sticky parent",
+                owner: 0,
+                mode: 0o1777,
+                sticky_ok: true,
+                trusted: true,
+            },
+            Case {
+                name: "root's sticky, as the directory itself",
+                owner: 0,
+                mode: 0o1777,
+                sticky_ok: false,
+                trusted: false,
+            },
+        ];
+        for case in cases {
+            let result = check_owner_and_mode(case.owner, case.mode, ME, case.sticky_ok);
+            assert_eq!(result.is_ok(), case.trusted, "{}: {result:?}", case.name);
+        }
     }
 }

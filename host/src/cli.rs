@@ -28,8 +28,9 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Probe a running server's /healthz; exit 0 if it is healthy, 1 if not.
     Health(HealthArgs),
-    /// Precompile a .wasm component to a .cwasm that `serve` loads in about
-    /// a millisecond (same tailmcp version and engine settings only).
+    /// Precompile a .wasm component to a .cwasm that `serve
+    /// --allow-precompiled` loads in about a millisecond (same tailmcp
+    /// version and engine settings only).
     Compile(CompileArgs),
 }
 
@@ -45,7 +46,8 @@ pub struct ServeArgs {
     pub listen: Listen,
 
     /// The component to serve: a .wasm built for wasm32-wasip2 against
-    /// wit/world.wit, or a .cwasm from `tailmcp compile`. The file is watched:
+    /// wit/world.wit (or, with --allow-precompiled, a .cwasm from `tailmcp
+    /// compile`). The file is watched:
     /// replace it (ideally `cp new.wasm x.tmp && mv x.tmp PATH`) and new
     /// requests use the new version; a broken file is refused and the old one
     /// keeps serving; SIGHUP reloads too. While PATH does not exist, the
@@ -53,8 +55,16 @@ pub struct ServeArgs {
     #[arg(long, env = "TAILMCP_COMPONENT", value_name = "PATH")]
     pub component: Option<PathBuf>,
 
+    /// Run precompiled native code (a .cwasm from `tailmcp compile`), which
+    /// is not sandboxed like a .wasm: only from a --component path ending
+    /// in .cwasm, never from a .wasm path. Whoever can write that file can
+    /// run code as tailmcp. Default: only .wasm, compiled from source.
+    #[arg(long, env = "TAILMCP_ALLOW_PRECOMPILED")]
+    pub allow_precompiled: bool,
+
     /// Directory for compiled components, so restarts and swaps back to a
-    /// known version skip compilation. The only place tailmcp writes.
+    /// known version skip compilation. The only place tailmcp writes. It
+    /// must be writable by tailmcp's user only (else it is not used).
     /// Default: $XDG_CACHE_HOME/tailmcp or ~/.cache/tailmcp.
     #[arg(long, env = "TAILMCP_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -260,6 +270,7 @@ impl ServeArgs {
                 idle_timeout: self.sse_idle_timeout,
                 keepalive: self.sse_keepalive,
             },
+            allow_precompiled: self.allow_precompiled,
             cache_dir: if self.no_cache {
                 None
             } else {
@@ -287,7 +298,8 @@ pub struct CompileArgs {
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
 
-    /// Where to write the .cwasm. Default: INPUT with the extension .cwasm.
+    /// Where to write the .cwasm (its name must end in .cwasm). Default:
+    /// INPUT with the extension .cwasm.
     #[arg(short, long, value_name = "OUTPUT")]
     pub output: Option<PathBuf>,
 }

@@ -55,8 +55,8 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 pub enum ComponentSource {
     /// The greet component built into the binary.
     Embedded,
-    /// A `.wasm` component (or `.cwasm` from `tailmcp compile`) file,
-    /// watched and swapped in when it changes.
+    /// A `.wasm` component file (or, with `--allow-precompiled`, a `.cwasm`
+    /// from `tailmcp compile`), watched and swapped in when it changes.
     File(PathBuf),
 }
 
@@ -96,6 +96,8 @@ pub struct Config {
     /// Serve the legacy HTTP+SSE transport at /sse and /messages.
     pub legacy_sse: bool,
     pub sse: SseLimits,
+    /// Load precompiled native code, from a `.cwasm` component path only.
+    pub allow_precompiled: bool,
     /// Where compiled components are cached; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
     /// How often the component file is checked where notifications are missing.
@@ -128,6 +130,7 @@ impl Config {
             audit_arguments: None,
             legacy_sse: true,
             sse: DEFAULT_SSE_LIMITS,
+            allow_precompiled: false,
             cache_dir: None,
             watch_interval: DEFAULT_WATCH_INTERVAL,
         }

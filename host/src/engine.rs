@@ -145,18 +145,38 @@ impl std::fmt::Display for How {
     }
 }
 
-/// Makes `bytes` (a `.wasm` component or a `.cwasm` from `tailmcp compile`)
-/// ready to serve, and checks it against `linker`: a component that imports
-/// something the host does not provide, or does not export
-/// `wasi:http/incoming-handler`, is refused here, before it can be swapped in.
+/// Whether a component's bytes may be precompiled native code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NativeCode {
+    /// Only `.wasm` compiled from source: what every path gets by default,
+    /// since precompiled code runs outside the sandbox.
+    Refuse,
+    /// A `.cwasm` from `tailmcp compile` may be loaded as is: a `.cwasm`
+    /// path with `--allow-precompiled`.
+    Allow,
+}
+
+/// Makes `bytes` (a `.wasm` component, or with [`NativeCode::Allow`] a
+/// `.cwasm` from `tailmcp compile`) ready to serve, and checks it against
+/// `linker`: a component that imports something the host does not provide,
+/// or does not export `wasi:http/incoming-handler`, is refused here, before
+/// it can be swapped in.
 pub fn load(
     engine: &Engine,
     linker: &Linker<State>,
     cache: Option<&Cache>,
     bytes: &[u8],
     source: &str,
+    native: NativeCode,
 ) -> Result<Loaded> {
     let sha256 = sha256_hex(bytes);
+    if native == NativeCode::Refuse && is_native_code(bytes) {
+        // Deserializing it would run it unchecked: refuse before anything else.
+        wasmtime::bail!(
+            "`{source}` is precompiled native code; tailmcp only runs precompiled code \
+             from a `.cwasm` path with --allow-precompiled"
+        );
+    }
     let (component, how) = compile(engine, cache, bytes, &sha256)
         .with_context(|| format!("`{source}` is not a usable component"))?;
     let instance_pre = linker
@@ -173,6 +193,13 @@ pub fn load(
     })
 }
 
+/// Precompiled wasmtime code, or any other ELF object (native code that
+/// wasmtime would not recognise is no component either, but say what it is).
+fn is_native_code(bytes: &[u8]) -> bool {
+    Engine::detect_precompiled(bytes).is_some() || bytes.starts_with(b"\x7fELF")
+}
+
+/// Only called with precompiled bytes the caller allowed (see [`load`]).
 fn compile(
     engine: &Engine,
     cache: Option<&Cache>,
@@ -191,8 +218,9 @@ fn compile(
             "it is a core WebAssembly module, not a component (build for wasm32-wasip2)"
         );
     }
+    // The cache is keyed by the sha256 of these source bytes, never of a `.cwasm`.
     if let Some(cache) = cache
-        && let Ok(cached) = std::fs::read(cache.path(sha256))
+        && let Some(cached) = cache.load(sha256)
     {
         match deserialize(engine, &cached) {
             Ok(component) => return Ok((component, How::Cached)),
@@ -217,8 +245,9 @@ fn compile(
 #[allow(
     unsafe_code,
     reason = "deserializing trusts the bytes to be wasmtime's own output: they come from \
-              tailmcp's cache or from the operator's component directory, which is as trusted \
-              as the host binary"
+              a `.cwasm` path the operator opted into with --allow-precompiled, or from \
+              tailmcp's cache, whose directory and entries are checked to be writable only \
+              by tailmcp's user (cache.rs)"
 )]
 fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Component> {
     // SAFETY: see the reason above; wasmtime still checks version and settings.

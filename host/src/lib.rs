@@ -51,22 +51,55 @@ pub use config::Config;
 pub use server::serve;
 
 /// `tailmcp compile`: precompiles `input` for the engine `serve` uses with
-/// its default limits; returns the path written.
+/// its default limits; returns the path written. The output must be named
+/// `.cwasm`: `serve` runs precompiled code only from such a path (with
+/// `--allow-precompiled`) and refuses it at a `.wasm` path, so a
+/// `.cwasm` written under another name could only fail later.
 pub fn compile(
     input: &std::path::Path,
     output: Option<&std::path::Path>,
 ) -> wasmtime::Result<std::path::PathBuf> {
     use wasmtime::error::Context;
+    let output = output.map_or_else(
+        || input.with_extension("cwasm"),
+        std::path::Path::to_path_buf,
+    );
+    if !reload::is_cwasm(&output) {
+        wasmtime::bail!(
+            "`{}` does not end in .cwasm: precompiled native code must be named as such \
+             (tailmcp serve runs it only from a .cwasm path, with --allow-precompiled)",
+            output.display()
+        );
+    }
     let engine = engine::engine(engine::EngineLimits::default())?;
     let bytes =
         std::fs::read(input).with_context(|| format!("cannot read `{}`", input.display()))?;
     let compiled = engine::precompile(&engine, &bytes)
         .with_context(|| format!("`{}` is not a valid component", input.display()))?;
-    let output = output.map_or_else(
-        || input.with_extension("cwasm"),
-        std::path::Path::to_path_buf,
-    );
-    std::fs::write(&output, compiled)
+    write_atomically(&output, &compiled)
         .with_context(|| format!("cannot write `{}`", output.display()))?;
     Ok(output)
+}
+
+/// Writes a new file beside `path` (mode 0644 at most, so no one else may
+/// change the code) and renames it over `path`, so a server watching `path`
+/// never loads half a file.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".tmp{}", std::process::id()));
+    let tmp = path.with_file_name(name);
+    let _ = std::fs::remove_file(&tmp);
+    let result = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(&tmp)
+        .and_then(|mut file| file.write_all(bytes))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

@@ -22,7 +22,7 @@ use wasmtime::Engine;
 use wasmtime::component::Linker;
 
 use crate::cache::Cache;
-use crate::engine::{self, Loaded};
+use crate::engine::{self, Loaded, NativeCode};
 use crate::state::State;
 
 /// Quiet time after the last write before an in-place write is loaded.
@@ -33,18 +33,44 @@ pub struct Loader {
     pub engine: Engine,
     pub linker: Linker<State>,
     pub cache: Option<Cache>,
+    /// `--allow-precompiled`: a `.cwasm` path may hold precompiled code.
+    pub allow_precompiled: bool,
 }
 
 impl Loader {
-    pub fn load(&self, bytes: &[u8], source: &str) -> wasmtime::Result<Loaded> {
+    /// Loads `bytes` read from the component file at `path`. Precompiled
+    /// code is native code that runs outside the sandbox, so it is loaded
+    /// only when the operator opted in and named the file `.cwasm`: writing
+    /// a `.wasm` path (the usual deploy path) never runs native code.
+    pub fn load_file(&self, path: &Path, bytes: &[u8]) -> wasmtime::Result<Loaded> {
+        let native = if self.allow_precompiled && is_cwasm(path) {
+            NativeCode::Allow
+        } else {
+            NativeCode::Refuse
+        };
+        self.load(bytes, &path.display().to_string(), native)
+    }
+
+    /// Loads the built-in component (source bytes, never precompiled).
+    pub fn load_embedded(&self, bytes: &[u8]) -> wasmtime::Result<Loaded> {
+        self.load(bytes, "embedded", NativeCode::Refuse)
+    }
+
+    fn load(&self, bytes: &[u8], source: &str, native: NativeCode) -> wasmtime::Result<Loaded> {
         engine::load(
             &self.engine,
             &self.linker,
             self.cache.as_ref(),
             bytes,
             source,
+            native,
         )
     }
+}
+
+/// True for a path named `*.cwasm`, the only name precompiled code loads from.
+pub fn is_cwasm(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext == "cwasm")
 }
 
 /// A file that was refused, for `/healthz`.
@@ -264,9 +290,9 @@ async fn reload(path: &Path, loader: &Arc<Loader>, active: &Arc<Active>) {
     }
     let started = Instant::now();
     let loader = loader.clone();
-    let name = source.clone();
+    let file = path.to_path_buf();
     // Compiling takes a core for a while: keep it off the request threads.
-    let loaded = tokio::task::spawn_blocking(move || loader.load(&bytes, &name)).await;
+    let loaded = tokio::task::spawn_blocking(move || loader.load_file(&file, &bytes)).await;
     let loaded = match loaded {
         Ok(loaded) => loaded,
         Err(e) => {

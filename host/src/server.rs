@@ -43,7 +43,9 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
         engine: engine.clone(),
         linker,
         cache,
+        allow_precompiled: config.allow_precompiled,
     });
+    warn_about_precompiled(&config);
     let started = std::time::Instant::now();
     let component = initial_component(&loader, &config.component)?;
     tracing::info!(
@@ -142,13 +144,14 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
 
 /// The component to start with. A `--component` file that does not exist
 /// yet (an empty `components/` volume) is not an error: the built-in
-/// component serves until the file appears.
+/// component serves until the file appears. A file that is refused (say,
+/// precompiled code at a `.wasm` path) stops the server from starting.
 fn initial_component(loader: &Loader, source: &ComponentSource) -> Result<Loaded> {
     match source {
         ComponentSource::File(path) if path.exists() => {
             let bytes = std::fs::read(path)
                 .with_context(|| format!("cannot read component `{}`", path.display()))?;
-            loader.load(&bytes, &path.display().to_string())
+            loader.load_file(path, &bytes)
         }
         ComponentSource::File(path) => {
             tracing::warn!(
@@ -156,9 +159,33 @@ fn initial_component(loader: &Loader, source: &ComponentSource) -> Result<Loaded
                  and the file as soon as it appears",
                 path.display()
             );
-            loader.load(EMBEDDED_COMPONENT, "embedded")
+            loader.load_embedded(EMBEDDED_COMPONENT)
         }
-        ComponentSource::Embedded => loader.load(EMBEDDED_COMPONENT, "embedded"),
+        ComponentSource::Embedded => loader.load_embedded(EMBEDDED_COMPONENT),
+    }
+}
+
+/// Says what `--allow-precompiled` does for this `--component`: whoever can
+/// write a `.cwasm` it applies to can run native code in the host.
+fn warn_about_precompiled(config: &Config) {
+    if !config.allow_precompiled {
+        return;
+    }
+    match &config.component {
+        ComponentSource::File(path) if reload::is_cwasm(path) => tracing::warn!(
+            "--allow-precompiled: `{}` may hold precompiled native code, which runs \
+             outside the WebAssembly sandbox; only its owner should be able to write it \
+             and its directory",
+            path.display()
+        ),
+        ComponentSource::File(path) => tracing::warn!(
+            "--allow-precompiled has no effect: `{}` is not a `.cwasm` path, so it only \
+             ever loads .wasm compiled from source",
+            path.display()
+        ),
+        ComponentSource::Embedded => {
+            tracing::warn!("--allow-precompiled has no effect without a `.cwasm` --component")
+        }
     }
 }
 

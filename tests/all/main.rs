@@ -13,6 +13,7 @@ mod protocol;
 mod reload;
 mod replicas;
 mod security;
+mod security_precompiled;
 mod sse;
 
 /// Every fixture component in `tests/fixtures/src/bin` has a test of its name.

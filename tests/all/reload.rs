@@ -137,9 +137,9 @@ pub async fn swap_no_handler() {
             "does not export wasi:http/incoming-handler",
         ),
         (
-            "another engine's .cwasm",
+            "a .cwasm at the .wasm path",
             foreign_cwasm(fixtures::SWAP_V2).await,
-            "not a usable component",
+            "is precompiled native code",
         ),
     ];
     for (name, bytes, reason) in bad {
@@ -202,15 +202,28 @@ async fn in_place_write_and_rapid_swaps_end_on_the_last_file() {
 #[tokio::test]
 async fn precompiled_cwasm_swaps_in_and_the_cache_serves_restarts() {
     let (dir, path, server) = serving_v1(&[]).await;
-    let cwasm = dir.path().join("v2.cwasm");
-    compile(fixtures::SWAP_V2, &cwasm).await;
-    replace_atomically(&path, &std::fs::read(&cwasm).unwrap());
-    wait_for(&server, "v2").await;
-    assert_eq!(health(&server).await["component"]["how"], "precompiled");
+    assert_eq!(health(&server).await["component"]["how"], "compiled");
     drop(server);
 
+    // Precompiled code only from a `.cwasm` path, with the opt-in.
+    let cwasm = dir.path().join("component.cwasm");
+    compile(fixtures::SWAP_V1, &cwasm).await;
+    let native = Tailmcp::start(&[
+        "--component",
+        cwasm.to_str().unwrap(),
+        "--no-cache",
+        "--allow-precompiled",
+    ])
+    .await;
+    assert_eq!(version(&native, "/").await, "v1");
+    let v2_cwasm = dir.path().join("v2.cwasm");
+    compile(fixtures::SWAP_V2, &v2_cwasm).await;
+    replace_atomically(&cwasm, &std::fs::read(&v2_cwasm).unwrap());
+    wait_for(&native, "v2").await;
+    assert_eq!(health(&native).await["component"]["how"], "precompiled");
+    drop(native);
+
     // A restart on v1: compiled once by the first server, now from the cache.
-    replace_atomically(&path, &read(fixtures::SWAP_V1));
     let cache = dir.path().join("cache");
     let again = Tailmcp::start(&[
         "--component",
@@ -265,7 +278,7 @@ async fn polling_finds_changes_without_notifications_and_sighup_reloads() {
     wait_for(&server, "v2").await;
 }
 
-async fn compile(input: &str, output: &Path) {
+pub(crate) async fn compile(input: &str, output: &Path) {
     let status = tokio::process::Command::new(tailmcp_bin())
         .args(["compile", input, "-o", output.to_str().unwrap()])
         .status()
@@ -276,7 +289,7 @@ async fn compile(input: &str, output: &Path) {
 
 /// A `.cwasm` as another wasmtime version would write it: ours, with the
 /// engine version recorded in its `.wasmtime.engine` section changed.
-async fn foreign_cwasm(input: &str) -> Vec<u8> {
+pub(crate) async fn foreign_cwasm(input: &str) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.cwasm");
     compile(input, &out).await;
@@ -296,7 +309,7 @@ async fn foreign_cwasm(input: &str) -> Vec<u8> {
     bytes
 }
 
-fn sha256(bytes: &[u8]) -> String {
+pub(crate) fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)
         .iter()

@@ -1,6 +1,7 @@
 //! Hot-swap benchmark (prints figures; not a test):
 //! - time from a file landing (atomic rename) to the first response from the
-//!   new version, for the greet `.wasm` (compiled on swap) and a `.cwasm`;
+//!   new version, for the greet `.wasm` (compiled on swap) and a `.cwasm`
+//!   (served from a `.cwasm` path with `--allow-precompiled`);
 //! - failed requests during 50 swaps under concurrent load;
 //! - host RSS after 1 swap and after 100 swaps.
 //!
@@ -54,9 +55,27 @@ async fn main() {
         .expect("tailmcp compile");
     assert!(status.success());
     let v2_cwasm = std::fs::read(&cwasm).expect("cwasm");
+    let v1_cwasm = dir.path().join("v1.cwasm");
+    let status = std::process::Command::new(tailmcp_bin())
+        .args(["compile", fixtures::SWAP_V1, "-o"])
+        .arg(&v1_cwasm)
+        .status()
+        .expect("tailmcp compile");
+    assert!(status.success());
+    let v1_cwasm = std::fs::read(&v1_cwasm).expect("cwasm");
 
     replace_atomically(&path, &v1);
     let server = Tailmcp::start(&["--component", path.to_str().unwrap(), "--no-cache"]).await;
+    // Precompiled code loads only from a `.cwasm` path, with the opt-in.
+    let native_path = dir.path().join("component.cwasm");
+    replace_atomically(&native_path, &v1_cwasm);
+    let native = Tailmcp::start(&[
+        "--component",
+        native_path.to_str().unwrap(),
+        "--no-cache",
+        "--allow-precompiled",
+    ])
+    .await;
 
     // 1. Landing to first response.
     let mut wasm_times = Vec::new();
@@ -69,11 +88,11 @@ async fn main() {
         while !serves_greet(&server).await {}
         wasm_times.push(landed.elapsed());
 
-        replace_atomically(&path, &v1);
-        while !serves_version(&server, "v1").await {}
+        replace_atomically(&native_path, &v1_cwasm);
+        while !serves_version(&native, "v1").await {}
         let landed = Instant::now();
-        replace_atomically(&path, &v2_cwasm);
-        while !serves_version(&server, "v2").await {}
+        replace_atomically(&native_path, &v2_cwasm);
+        while !serves_version(&native, "v2").await {}
         cwasm_times.push(landed.elapsed());
     }
     println!(
@@ -88,7 +107,10 @@ async fn main() {
         median(cwasm_times).as_secs_f64() * 1e3
     );
 
-    // 2. 50 swaps under load.
+    // 2. 50 swaps under load, starting from a swap fixture (the `.wasm`
+    // server was last given greet, which the load would count as failures).
+    replace_atomically(&path, &v1);
+    while !serves_version(&server, "v1").await {}
     let server = Arc::new(server);
     let stop = Arc::new(AtomicBool::new(false));
     let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
@@ -124,16 +146,9 @@ async fn main() {
         failed.load(Ordering::Relaxed)
     );
 
-    // 3. Memory over 100 swaps (each a .cwasm, so the figure is about freeing, not compiling).
-    let v1_cwasm = dir.path().join("v1.cwasm");
-    let status = std::process::Command::new(tailmcp_bin())
-        .args(["compile", fixtures::SWAP_V1, "-o"])
-        .arg(&v1_cwasm)
-        .status()
-        .expect("tailmcp compile");
-    assert!(status.success());
-    let v1_cwasm = std::fs::read(&v1_cwasm).expect("cwasm");
-    let pid = server.pid();
+    // 3. Memory over 100 swaps (each a .cwasm, so the figure is about freeing,
+    // not compiling), on the server at the `.cwasm` path.
+    let pid = native.pid();
     let mut after_one = 0;
     for round in 1..=100 {
         let (bytes, want) = if round % 2 == 1 {
@@ -141,10 +156,10 @@ async fn main() {
         } else {
             (&v1_cwasm, "v1")
         };
-        replace_atomically(&path, bytes);
-        while !serves_version(&server, want).await {}
+        replace_atomically(&native_path, bytes);
+        while !serves_version(&native, want).await {}
         for _ in 0..20 {
-            serves_version(&server, want).await;
+            serves_version(&native, want).await;
         }
         if round == 1 {
             after_one = rss_kib(pid);

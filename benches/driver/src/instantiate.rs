@@ -66,6 +66,7 @@ pub fn measure(n: u32) -> Value {
             None,
             tailmcp::server::EMBEDDED_COMPONENT,
             "embedded",
+            engine::NativeCode::Refuse,
         )
         .expect("load the built-in component"),
     );

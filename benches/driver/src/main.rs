@@ -339,7 +339,7 @@ fn cold_variants(
         variants.push((
             "tailmcp, precompiled .cwasm",
             Kind::Tailmcp,
-            vec![component, "--no-cache".into()],
+            vec![component, "--allow-precompiled".into(), "--no-cache".into()],
             false,
         ));
     }

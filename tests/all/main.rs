@@ -12,6 +12,7 @@ mod policy;
 mod protocol;
 mod reload;
 mod replicas;
+mod security_output;
 mod sse;
 
 /// Every fixture component in `tests/fixtures/src/bin` has a test of its name.
@@ -20,6 +21,7 @@ mod fixture_tests {
     pub use crate::faults::*;
     pub use crate::identity::*;
     pub use crate::reload::*;
+    pub use crate::security_output::*;
 }
 
 macro_rules! assert_test_exists {

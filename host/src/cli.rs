@@ -173,7 +173,8 @@ pub struct ServeArgs {
     pub policy: Option<PathBuf>,
 
     /// Write an audit log, one JSON line per tools/call (and per refused
-    /// call): `stderr`, or a file to append to.
+    /// call): `stderr`, or a file to append to. On stderr, the log lines
+    /// beside them never start with `{` and are never more than one line.
     #[arg(long, env = "TAILMCP_AUDIT_LOG", value_name = "stderr|PATH")]
     pub audit_log: Option<crate::audit::Destination>,
 

@@ -15,6 +15,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::engine::{EPOCH_TICK, Loaded};
 use crate::identity::Caller;
+use crate::output::{ComponentOutput, OutputLog};
 use crate::state::State;
 
 /// Why a request got no response from the component.
@@ -55,9 +56,19 @@ pub async fn run(
     caller: Caller,
     limits: InstanceLimits,
 ) -> Result<http::Response<HyperOutgoingBody>, Failure> {
+    let output = OutputLog {
+        output: ComponentOutput::default(),
+        component: component.sha256.chars().take(12).collect(),
+        request: format!(
+            "{} {} by {}",
+            request.method(),
+            request.uri().path(),
+            caller.describe()
+        ),
+    };
     let mut store = Store::new(
         component.pre.engine(),
-        State::new(caller, limits.max_memory_bytes),
+        State::new(caller, limits.max_memory_bytes, &output.output),
     );
     store.limiter(|state| &mut state.limits);
     let ticks = limits.timeout.as_millis() / EPOCH_TICK.as_millis().max(1) + 1;
@@ -86,6 +97,9 @@ pub async fn run(
     // The guest runs in its own task so it can keep streaming the body after
     // the response head has been handed to hyper.
     let task = tokio::spawn(async move {
+        // Dropped with the instance, however the task ends (even aborted):
+        // then the component's output is logged.
+        let _output = output;
         let proxy = component.pre.instantiate_async(&mut store).await?;
         proxy
             .wasi_http_incoming_handler()

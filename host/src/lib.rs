@@ -20,6 +20,9 @@
 //! | audit log of tool calls                | `audit.rs`           |
 //! | reading a JSON-RPC envelope            | `rpc.rs`             |
 //! | what a request's store holds           | `state.rs`           |
+//! | a component's stdout/stderr, logged    | `output.rs`          |
+//! | the host log: one line per event       | `logging.rs`         |
+//! | binding the unix socket (its mode)     | `unix_socket.rs`     |
 //! | `/healthz` and `tailmcp health`        | `health.rs`          |
 //! | giving freed memory back to the kernel | `heap.rs`            |
 //! | background threads (epoch, heap trim)  | `periodic.rs`        |
@@ -38,6 +41,8 @@ pub mod identity;
 pub mod instance;
 pub mod limits;
 pub mod listen;
+pub mod logging;
+pub mod output;
 pub mod periodic;
 pub mod policy;
 pub mod reload;
@@ -46,6 +51,7 @@ pub mod rpc;
 pub mod server;
 pub mod sse;
 pub mod state;
+pub mod unix_socket;
 
 pub use config::Config;
 pub use server::serve;

@@ -120,10 +120,20 @@ async fn route(
     caller: Caller,
 ) -> Response<HyperOutgoingBody> {
     if request.uri().path() == health::PATH {
+        // A page in a browser learns nothing here, not even that it is up.
+        if !checks::origin_allowed(request.headers(), &app.config.allowed_origins) {
+            return reject(StatusCode::FORBIDDEN, "Forbidden: Origin not allowed");
+        }
         return match *request.method() {
             Method::GET | Method::HEAD => {
-                let mut report = health::report(&app.component);
-                report["sseSessions"] = json!(app.sessions.len());
+                let report = match health::view(request.headers(), app.config.listen.trust()) {
+                    health::View::Full => {
+                        let mut report = health::report(&app.component);
+                        report["sseSessions"] = json!(app.sessions.len());
+                        report
+                    }
+                    health::View::Summary => health::summary(&app.component),
+                };
                 json_response(StatusCode::OK, &report)
             }
             _ => reject(

@@ -23,6 +23,7 @@ use crate::listen::Listen;
 use crate::policy::Policy;
 use crate::reload::{self, Active, Loader};
 use crate::request::{self, App};
+use crate::unix_socket;
 
 /// The greet component, built from `component/` by `build.rs`.
 pub static EMBEDDED_COMPONENT: &[u8] = include_bytes!(env!("TAILMCP_EMBEDDED_COMPONENT"));
@@ -206,7 +207,8 @@ impl Listener {
             }
             Listen::Unix(path) => {
                 remove_stale_socket(path).await?;
-                let listener = UnixListener::bind(path).with_context(|| {
+                // Mode 0660 whatever the umask (see unix_socket.rs).
+                let listener = unix_socket::bind(path).with_context(|| {
                     format!("cannot listen on unix socket `{}`", path.display())
                 })?;
                 Ok(Listener::Unix(listener, path.clone()))

@@ -1,6 +1,7 @@
 //! What each request's `Store` holds: WASI contexts that are closed to the
 //! outside (no files, no environment, no sockets, no outbound HTTP), the
-//! memory limits, and the verified [`Caller`].
+//! memory limits, and the verified [`Caller`]. The component's stdout and
+//! stderr are captured (`output.rs`), never the host's own.
 
 use std::future::Future;
 
@@ -13,6 +14,7 @@ use wasmtime_wasi_http::{
 };
 
 use crate::identity::Caller;
+use crate::output::ComponentOutput;
 
 /// Per-request store data.
 pub struct State {
@@ -26,10 +28,12 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(caller: Caller, max_memory_bytes: usize) -> State {
+    pub fn new(caller: Caller, max_memory_bytes: usize, output: &ComponentOutput) -> State {
         let wasi = WasiCtx::builder()
-            // Panic messages and a component's own diagnostics reach the host log.
-            .inherit_stderr()
+            // Panic messages and a component's own diagnostics reach the host
+            // log, escaped, once the request is done: not as raw lines.
+            .stdout(output.stdout.clone())
+            .stderr(output.stderr.clone())
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)

@@ -13,6 +13,7 @@ mod protocol;
 mod reload;
 mod replicas;
 mod security;
+mod security_output;
 mod security_precompiled;
 mod sse;
 
@@ -23,6 +24,7 @@ mod fixture_tests {
     pub use crate::identity::*;
     pub use crate::reload::*;
     pub use crate::security::*;
+    pub use crate::security_output::*;
 }
 
 macro_rules! assert_test_exists {

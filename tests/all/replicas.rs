@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 use tailmcp_tests::clients::{self, Client};
 use tailmcp_tests::mounts::localize_with;
 use tailmcp_tests::{
-    Backend, Injected, MCP_HEADERS, Reply, ServeStandIn, Tailmcp, fixtures, try_send,
+    Backend, Injected, MCP_HEADERS, Reply, ServeStandIn, Tailmcp, fixtures, tailmcp_bin, try_send,
 };
 use tokio::net::{TcpListener, TcpStream};
 
@@ -161,6 +161,24 @@ impl Replica {
 
     fn logs(&self) -> String {
         self.server.as_ref().map(Tailmcp::logs).unwrap_or_default()
+    }
+
+    /// Its full `/healthz`, from `tailmcp health` on its socket (as the
+    /// compose health check probes it); through serve it shows only the
+    /// status and the component's sha256.
+    async fn health(&self) -> Value {
+        let socket = self.server.as_ref().expect("replica is up").socket();
+        let probe = tokio::process::Command::new(tailmcp_bin())
+            .args(["health", "--listen", &format!("unix:{}", socket.display())])
+            .output()
+            .await
+            .expect("run tailmcp health");
+        assert!(
+            probe.status.success(),
+            "{}",
+            String::from_utf8_lossy(&probe.stderr)
+        );
+        serde_json::from_slice(&probe.stdout).expect("health is JSON")
     }
 
     /// The whole replica dies at once, as a machine or pod would: tailmcp
@@ -803,10 +821,7 @@ async fn rolling_swap(how: Deploy) {
 
     // In the end: all v2, each replica swapped exactly once.
     for (i, replica) in replicas.iter().enumerate() {
-        let health = try_send(replica.addr(), "GET", "/healthz", &[], "")
-            .await
-            .unwrap()
-            .json();
+        let health = replica.health().await;
         assert_eq!(
             health["component"]["sha256"],
             sha256(&v2),

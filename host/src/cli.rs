@@ -39,7 +39,8 @@ pub struct ServeArgs {
     /// Where to listen: HOST:PORT, or unix:/path/to/socket.
     ///
     /// Identity headers are honoured only on a unix socket or a loopback
-    /// address, where only `tailscale serve` can reach the server. Use a unix
+    /// address (IPv4-mapped `[::ffff:127.0.0.1]` included), where only
+    /// `tailscale serve` can reach the server. Use a unix
     /// socket when tailscale runs in userspace mode (as in docker compose):
     /// there, tailnet peers reach loopback ports directly.
     #[arg(long, env = "TAILMCP_LISTEN", value_name = "ADDR", default_value = config::DEFAULT_LISTEN)]

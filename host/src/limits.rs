@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::engine::sha256_hex;
 use crate::identity::Caller;
 
 /// Why a request was not admitted.
@@ -76,15 +77,24 @@ impl Admission {
     }
 }
 
-/// Whose share a request counts against: the login, or for tagged devices
-/// the set of capabilities they hold (all requests without either share one).
+/// Whose share a request counts against (and who owns an SSE session): the
+/// login, or for a tagged device its tailnet address and every grant it holds
+/// (all requests without either share one).
+///
+/// Capability names alone are not enough: devices with the same names can
+/// hold different grants, and would post into each other's sessions.
 pub fn share_key(caller: &Caller) -> String {
     match &caller.user {
         Some(user) => format!("user:{}", user.login),
         None if caller.capabilities.is_empty() => "anonymous".to_string(),
         None => {
-            let names: Vec<&str> = caller.capabilities.keys().map(String::as_str).collect();
-            format!("tagged:{}", names.join(","))
+            // Names and grants in one canonical form (sorted maps), hashed to
+            // keep a key short whatever the grants hold.
+            let grants = serde_json::to_string(&caller.capabilities).unwrap_or_default();
+            let peer = caller
+                .peer
+                .map_or_else(|| "-".to_string(), |peer| peer.to_string());
+            format!("tagged:{peer}:{}", sha256_hex(grants.as_bytes()))
         }
     }
 }
@@ -120,14 +130,106 @@ mod tests {
         );
     }
 
+    fn tagged(peer: Option<&str>, capabilities: serde_json::Value) -> Caller {
+        Caller {
+            capabilities: serde_json::from_value(capabilities).unwrap(),
+            peer: peer.map(|p| p.parse().unwrap()),
+            ..Caller::default()
+        }
+    }
+
     #[test]
-    fn tagged_devices_share_by_capabilities() {
-        let mut tagged = Caller::default();
-        tagged
-            .capabilities
-            .insert("example.com/cap/x".into(), vec![]);
-        assert_eq!(share_key(&tagged), "tagged:example.com/cap/x");
+    fn share_keys() {
+        struct Case {
+            name: &'static str,
+            a: Caller,
+            b: Caller,
+            same: bool,
+        }
+        let grant = |role: &str| serde_json::json!({"example.com/cap/x": [{"role": role}]});
+        let cases = [
+            Case {
+                name: "same device, same grants",
+                a: tagged(Some("100.64.0.1"), grant("ci")),
+                b: tagged(Some("100.64.0.1"), grant("ci")),
+                same: true,
+            },
+            Case {
+                name: "same names, different grants",
+                a: tagged(Some("100.64.0.1"), grant("ci")),
+                b: tagged(Some("100.64.0.1"), grant("admin")),
+                same: false,
+            },
+            Case {
+                name: "same grants, different devices",
+                a: tagged(Some("100.64.0.1"), grant("ci")),
+                b: tagged(Some("100.64.0.2"), grant("ci")),
+                same: false,
+            },
+            Case {
+                name: "same grants, address known or not",
+                a: tagged(Some("100.64.0.1"), grant("ci")),
+                b: tagged(None, grant("ci")),
+                same: false,
+            },
+            Case {
+                name: "key order inside a grant does not matter",
+                a: tagged(
+                    None,
+                    serde_json::from_str(r#"{"c/x":[{"a":1,"b":2}]}"#).unwrap(),
+                ),
+                b: tagged(
+                    None,
+                    serde_json::from_str(r#"{"c/x":[{"b":2,"a":1}]}"#).unwrap(),
+                ),
+                same: true,
+            },
+            Case {
+                name: "a user is its login, wherever it connects from",
+                a: user("a@b"),
+                b: Caller {
+                    peer: Some("100.64.0.9".parse().unwrap()),
+                    ..user("a@b")
+                },
+                same: true,
+            },
+            Case {
+                name: "a user is not a tagged device",
+                a: user("a@b"),
+                b: tagged(None, grant("ci")),
+                same: false,
+            },
+        ];
+        for case in cases {
+            assert_eq!(
+                share_key(&case.a) == share_key(&case.b),
+                case.same,
+                "{}: {} vs {}",
+                case.name,
+                share_key(&case.a),
+                share_key(&case.b)
+            );
+        }
         assert_eq!(share_key(&Caller::default()), "anonymous");
         assert_eq!(share_key(&user("a@b")), "user:a@b");
+        assert!(
+            share_key(&tagged(Some("100.64.0.1"), grant("ci"))).starts_with("tagged:100.64.0.1:")
+        );
+    }
+
+    #[test]
+    fn tagged_devices_have_separate_shares() {
+        let admission = Admission::new(10, 1);
+        let ci = tagged(
+            Some("100.64.0.1"),
+            serde_json::json!({"c/x": [{"role": "ci"}]}),
+        );
+        let _held = admission.admit(&ci).unwrap();
+        assert_eq!(admission.admit(&ci).err(), Some(Refused::CallerBusy));
+        let other = tagged(
+            Some("100.64.0.2"),
+            serde_json::json!({"c/x": [{"role": "ci"}]}),
+        );
+        assert!(admission.admit(&other).is_ok());
     }
 }

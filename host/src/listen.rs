@@ -1,7 +1,7 @@
 //! Where the server listens: a TCP address or a unix socket.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -45,10 +45,16 @@ impl Listen {
     pub fn trust(&self) -> Trust {
         match self {
             Listen::Unix(_) => Trust::Honour,
-            Listen::Tcp(addr) if addr.ip().is_loopback() => Trust::Honour,
+            Listen::Tcp(addr) if is_loopback(addr.ip()) => Trust::Honour,
             Listen::Tcp(_) => Trust::Ignore,
         }
     }
+}
+
+/// Loopback, counting IPv4-mapped IPv6 (`::ffff:127.0.0.0/104`) as the IPv4
+/// address it is: std's `Ipv6Addr::is_loopback` is true for `::1` only.
+pub fn is_loopback(ip: IpAddr) -> bool {
+    ip.to_canonical().is_loopback()
 }
 
 #[cfg(test)]
@@ -69,6 +75,14 @@ mod tests {
             "100.64.0.1:80".parse::<Listen>().unwrap().trust(),
             Trust::Ignore
         );
+        for mapped in ["[::ffff:127.0.0.1]:0", "[::ffff:127.1.2.3]:8080"] {
+            let listen: Listen = mapped.parse().unwrap();
+            assert_eq!(listen.trust(), Trust::Honour, "{mapped}");
+        }
+        for untrusted in ["[::ffff:100.64.0.1]:0", "[::ffff:0.0.0.0]:0", "[::]:0"] {
+            let listen: Listen = untrusted.parse().unwrap();
+            assert_eq!(listen.trust(), Trust::Ignore, "{untrusted}");
+        }
         let unix: Listen = "unix:/tmp/x.sock".parse().unwrap();
         assert_eq!(unix, Listen::Unix("/tmp/x.sock".into()));
         assert_eq!(unix.trust(), Trust::Honour);

@@ -188,6 +188,7 @@ logins = ["ops@example.com"]
                 profile_pic_url: None,
             }),
             capabilities: serde_json::from_value(caps).unwrap(),
+            peer: None,
         }
     }
 

@@ -85,11 +85,13 @@ pub async fn handle(
     trust: Trust,
 ) -> Result<Response<HyperOutgoingBody>, std::convert::Infallible> {
     let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
+    // Caller-controlled, so escaped for the log lines below.
+    let method = identity::escape(request.method().as_str()).into_owned();
+    let path = identity::escape(request.uri().path()).into_owned();
     // Strip first: no `Tailscale-*` header survives past this line.
     let identity = identity::take_identity(request.headers_mut(), trust);
     for warning in &identity.warnings {
+        let warning = identity::escape(warning);
         tracing::warn!("{method} {path}: ignoring identity header {warning}");
     }
     let mut caller = identity.caller;
@@ -148,7 +150,7 @@ async fn route(
     if !checks::public_name_allowed(request.headers(), &app.config.public_names) {
         tracing::warn!(
             "refused a request for `{}`: not a --public-name ({})",
-            checks::requested_name(request.headers()).unwrap_or("no name"),
+            identity::escape(checks::requested_name(request.headers()).unwrap_or("no name")),
             app.config.public_names.join(", ")
         );
         return reject(StatusCode::FORBIDDEN, "Forbidden: unknown server name");

@@ -1,10 +1,12 @@
-//! RFC 2047 encoded-word decoding for the identity header values set by `tailscale serve`.
+//! RFC 2047 encoded words in the identity header values set by `tailscale serve`.
 //!
 //! `tailscale serve` passes any identity value that is not plain printable ASCII (a display
 //! name, a capability grant with an emoji) through Go's `mime.QEncoding.Encode("utf-8", v)`,
-//! which splits a long value into several encoded words separated by spaces. This module owns
-//! the inverse: [`decode_header`] behaves like Go's `mime.WordDecoder.DecodeHeader` without a
-//! `CharsetReader`, so the host sees exactly what a Go backend behind `tailscale serve` would.
+//! which splits a long value into several encoded words separated by spaces, and sends every
+//! other value as it is. [`encode`] is that encoder. [`decode_header`] behaves like Go's
+//! `mime.WordDecoder.DecodeHeader` without a `CharsetReader`. [`decode_serve_value`] is what
+//! the host uses: it accepts a decoding only if serve would have sent exactly this header for
+//! it, so a plain ASCII value that merely contains `=?utf-8?q?...?=` is taken literally.
 //!
 //! It is pure (std only, no I/O, no state) so that it can be checked case by case, and against
 //! vectors produced by Go itself (`testdata/rfc2047-vectors.json`).
@@ -32,6 +34,77 @@ impl fmt::Display for DecodeError {
 }
 
 impl std::error::Error for DecodeError {}
+
+/// The value `tailscale serve` meant by `header`: the decoded text if encoding it again
+/// ([`encode`]) gives back `header` byte for byte, otherwise `header` itself.
+///
+/// serve either Q-encodes a whole value or sends it unchanged, so a header it produced is
+/// always one or the other. Anything else (an encoded word inside ASCII text, an uppercase
+/// `Q`, a charset other than `utf-8`, words that do not decode) can only be a value sent as
+/// it is, and decoding it would let an ASCII login or grant turn into different text.
+pub fn decode_serve_value(header: &str) -> String {
+    match decode_header(header) {
+        Ok(decoded) if encode(&decoded) == header => decoded,
+        _ => header.to_owned(),
+    }
+}
+
+/// Go's `maxEncodedWordLen`: the longest encoded word it writes.
+const MAX_WORD_LEN: usize = 75;
+const WORD_OPEN: &str = "=?utf-8?q?";
+const WORD_CLOSE: &str = "?=";
+
+/// Encodes `value` exactly like Go's `mime.QEncoding.Encode("utf-8", value)`, as
+/// `tailscale serve` does.
+///
+/// Printable ASCII and tab come back unchanged. Anything else becomes encoded words of at
+/// most 75 characters, separated by a space, never splitting a character across two words.
+pub fn encode(value: &str) -> String {
+    let needs_encoding = value.bytes().any(|b| !matches!(b, b' '..=b'~' | b'\t'));
+    if !needs_encoding {
+        return value.to_owned();
+    }
+    // Go measures the budget with the uppercase "UTF-8"; the length is the same.
+    let budget = MAX_WORD_LEN - WORD_OPEN.len() - WORD_CLOSE.len();
+    let mut out = String::with_capacity(value.len() * 3 + WORD_OPEN.len() + WORD_CLOSE.len());
+    out.push_str(WORD_OPEN);
+    let mut used = 0;
+    for c in value.chars() {
+        let mut utf8 = [0; 4];
+        let bytes = c.encode_utf8(&mut utf8).as_bytes();
+        // As Go counts: one for a byte written as itself (a space is `_`), three for `=XX`.
+        let cost = match bytes {
+            [b] if is_plain(*b) || *b == b' ' => 1,
+            _ => 3 * bytes.len(),
+        };
+        if used + cost > budget {
+            out.push_str(WORD_CLOSE);
+            out.push(' ');
+            out.push_str(WORD_OPEN);
+            used = 0;
+        }
+        for &b in bytes {
+            match b {
+                b' ' => out.push('_'),
+                b if is_plain(b) => out.push(char::from(b)),
+                b => {
+                    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                    out.push('=');
+                    out.push(char::from(HEX[usize::from(b >> 4)]));
+                    out.push(char::from(HEX[usize::from(b & 0x0f)]));
+                }
+            }
+        }
+        used += cost;
+    }
+    out.push_str(WORD_CLOSE);
+    out
+}
+
+/// Whether Go's Q encoder writes byte `b` as itself.
+fn is_plain(b: u8) -> bool {
+    matches!(b, b'!'..=b'~') && !matches!(b, b'=' | b'?' | b'_')
+}
 
 /// Decodes every RFC 2047 encoded word (`=?charset?Q-or-B?text?=`) in a header value.
 ///
@@ -385,6 +458,111 @@ mod tests {
         );
         let err = DecodeError::InvalidUtf8;
         assert_eq!(err.to_string(), "encoded words decode to invalid UTF-8");
+    }
+
+    /// The Go vectors: `value` and the `header` serve sent for it.
+    fn go_vectors() -> Vec<serde_json::Value> {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("testdata/rfc2047-vectors.json"))
+                .expect("vectors are JSON");
+        let vectors = doc["vectors"].as_array().expect("a vectors array").clone();
+        assert!(vectors.len() >= 15);
+        vectors
+    }
+
+    /// `encode` writes what Go's `mime.QEncoding.Encode("utf-8", v)` wrote.
+    #[test]
+    fn encodes_like_go() {
+        for vector in go_vectors() {
+            let field = |key: &str| vector[key].as_str().expect("string fields");
+            let note = field("note");
+            if note.starts_with("invalid UTF-8") {
+                continue; // not a Rust &str; serve sends "" for it
+            }
+            assert_eq!(encode(field("value")), field("header"), "{note}");
+        }
+    }
+
+    /// What the host takes from each header serve produced is the value serve was given,
+    /// even where Go's own decoder says otherwise (an ASCII value that looks encoded).
+    #[test]
+    fn serve_values_come_back_exactly() {
+        let mut literal_look_alikes = 0;
+        for vector in go_vectors() {
+            let field = |key: &str| vector[key].as_str().expect("string fields");
+            let (note, header) = (field("note"), field("header"));
+            let want = if note.starts_with("invalid UTF-8") {
+                "" // serve sent an empty header
+            } else {
+                field("value")
+            };
+            assert_eq!(decode_serve_value(header), want, "{note}");
+            if want != field("decoded_by_go") {
+                literal_look_alikes += 1;
+            }
+        }
+        assert!(literal_look_alikes >= 1, "the vectors hold a look-alike");
+    }
+
+    #[test]
+    fn decodings_serve_could_not_have_sent_are_literal() {
+        let cases = [
+            (
+                "ascii login that looks encoded",
+                "=?utf-8?q?ops=40example.com?=",
+                "=?utf-8?q?ops=40example.com?=",
+            ),
+            (
+                "encoded word inside ascii text",
+                "ops =?utf-8?q?=C3=A9?=",
+                "ops =?utf-8?q?=C3=A9?=",
+            ),
+            (
+                "grant gaining a field",
+                r#"{"c/x":[{"role":"viewer","n":"=?utf-8?q?=22,=22role=22:=22admin?="}]}"#,
+                r#"{"c/x":[{"role":"viewer","n":"=?utf-8?q?=22,=22role=22:=22admin?="}]}"#,
+            ),
+            (
+                "uppercase charset and Q",
+                "=?UTF-8?Q?caf=C3=A9?=",
+                "=?UTF-8?Q?caf=C3=A9?=",
+            ),
+            (
+                "lowercase hex",
+                "=?utf-8?q?caf=c3=a9?=",
+                "=?utf-8?q?caf=c3=a9?=",
+            ),
+            ("b encoding", "=?utf-8?b?Y2Fmw6k=?=", "=?utf-8?b?Y2Fmw6k=?="),
+            (
+                "other charset",
+                "=?iso-8859-1?q?Zo=EB?=",
+                "=?iso-8859-1?q?Zo=EB?=",
+            ),
+            ("unknown charset", "=?koi8-r?q?abc?=", "=?koi8-r?q?abc?="),
+            ("invalid utf-8", "=?utf-8?q?=FF?=", "=?utf-8?q?=FF?="),
+            (
+                "encoded space where Go writes _",
+                "=?utf-8?q?caf=C3=A9=20x?=",
+                "=?utf-8?q?caf=C3=A9=20x?=",
+            ),
+            (
+                "split where Go would not split",
+                "=?utf-8?q?caf?= =?utf-8?q?=C3=A9?=",
+                "=?utf-8?q?caf?= =?utf-8?q?=C3=A9?=",
+            ),
+            (
+                "two spaces between words",
+                "=?utf-8?q?=C3=A9?=  =?utf-8?q?=C3=A9?=",
+                "=?utf-8?q?=C3=A9?=  =?utf-8?q?=C3=A9?=",
+            ),
+            // What serve does send is decoded.
+            ("serve's encoding", "=?utf-8?q?caf=C3=A9_x?=", "café x"),
+            ("serve's encoded newline", "=?utf-8?q?a=0Ab?=", "a\nb"),
+            ("plain ascii", "alice@example.com", "alice@example.com"),
+        ];
+        for (name, header, want) in cases {
+            assert_eq!(decode_serve_value(header), want, "{name}");
+        }
     }
 
     /// Header values that `tailscale serve` produced, decoded by Go's `DecodeHeader`.

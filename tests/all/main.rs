@@ -12,6 +12,7 @@ mod policy;
 mod protocol;
 mod reload;
 mod replicas;
+mod security_budget;
 mod sse;
 
 /// Every fixture component in `tests/fixtures/src/bin` has a test of its name.

@@ -136,13 +136,14 @@ impl Connections {
         })
     }
 
-    /// A place for the next connection. At the limit, closes the fresh
-    /// connections that have been silent for [`SILENT_AT_LIMIT`] and takes
-    /// the first place freed; with none to close, waits.
-    pub async fn slot(self: &Arc<Self>) -> Slot {
+    /// A place for the next connection, taken before it is accepted. At
+    /// the limit, closes the fresh connections that have been silent for
+    /// [`SILENT_AT_LIMIT`] and takes the first place freed; with none to
+    /// close, waits.
+    pub async fn place(&self) -> OwnedSemaphorePermit {
         loop {
             if let Ok(permit) = self.slots.clone().try_acquire_owned() {
-                return self.register(permit);
+                return permit;
             }
             self.close_where(Instant::now(), |phase, silent| {
                 phase == Phase::Fresh && silent >= SILENT_AT_LIMIT
@@ -150,7 +151,7 @@ impl Connections {
             tokio::select! {
                 permit = self.slots.clone().acquire_owned() => {
                     if let Ok(permit) = permit {
-                        return self.register(permit);
+                        return permit;
                     }
                     // The semaphore is never closed; do not spin if it were.
                     tokio::time::sleep(RECHECK_AT_LIMIT).await;
@@ -160,7 +161,9 @@ impl Connections {
         }
     }
 
-    fn register(self: &Arc<Self>, permit: OwnedSemaphorePermit) -> Slot {
+    /// Starts tracking a connection just accepted into `permit`'s place
+    /// (only now: its deadlines count from the accept).
+    pub fn register(self: &Arc<Self>, permit: OwnedSemaphorePermit) -> Slot {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let activity = Arc::new(Activity::new());
         if let Ok(mut open) = self.open.lock() {
@@ -276,6 +279,10 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Watched<IO> {
 mod tests {
     use super::*;
 
+    async fn slot(connections: &Arc<Connections>) -> Slot {
+        connections.register(connections.place().await)
+    }
+
     /// Holds a slot until its connection is told to close, as a connection task does.
     fn serve(slot: Slot) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
@@ -287,18 +294,18 @@ mod tests {
     #[tokio::test]
     async fn at_the_limit_only_silent_fresh_connections_make_room() {
         let connections = Connections::new(3, Duration::from_secs(10));
-        let fresh = connections.slot().await;
-        let idle = connections.slot().await;
+        let fresh = slot(&connections).await;
+        let idle = slot(&connections).await;
         idle.activity.received();
         idle.activity.request_started();
         idle.activity.request_finished();
-        let busy = connections.slot().await;
+        let busy = slot(&connections).await;
         busy.activity.received();
         busy.activity.request_started();
         let (idle, busy) = (serve(idle), serve(busy));
         let fresh = serve(fresh);
         let started = Instant::now();
-        let _new = connections.slot().await;
+        let _new = slot(&connections).await;
         assert!(
             started.elapsed() >= SILENT_AT_LIMIT,
             "a fresh one gets its second"
@@ -311,13 +318,13 @@ mod tests {
     #[tokio::test]
     async fn sweep_closes_by_phase_deadline() {
         let connections = Connections::new(8, Duration::from_secs(10));
-        let fresh = connections.slot().await;
-        let head = connections.slot().await;
+        let fresh = slot(&connections).await;
+        let head = slot(&connections).await;
         head.activity.received();
-        let busy = connections.slot().await;
+        let busy = slot(&connections).await;
         busy.activity.received();
         busy.activity.request_started();
-        let idle = connections.slot().await;
+        let idle = slot(&connections).await;
         idle.activity.received();
         idle.activity.request_started();
         idle.activity.request_finished();

@@ -206,15 +206,17 @@ impl Listener {
     ) -> std::io::Result<()> {
         // At the connection limit, silent fresh connections make room;
         // otherwise new clients wait in the backlog.
-        let slot = connections.slot().await;
+        let place = connections.place().await;
         match self {
             Listener::Tcp(listener, bound) => {
                 let (stream, _) = listener.accept().await?;
                 let _ = stream.set_nodelay(true);
+                let slot = connections.register(place);
                 spawn_connection(stream, app.clone(), bound.trust(), graceful, slot);
             }
             Listener::Unix(listener, _) => {
                 let (stream, _) = listener.accept().await?;
+                let slot = connections.register(place);
                 spawn_connection(stream, app.clone(), Trust::Honour, graceful, slot);
             }
         }

@@ -143,9 +143,19 @@ pub struct ServeArgs {
     #[arg(long, env = "TAILMCP_MAX_RESPONSE", value_name = "SIZE", default_value = "4MiB", value_parser = parse_size)]
     pub max_response: usize,
 
-    /// Open client connections; more wait to be accepted.
+    /// Open client connections. At the limit, connections that have sent
+    /// nothing for a second are closed to make room; otherwise new ones wait
+    /// to be accepted (a connection that has sent a request is never cut).
     #[arg(long, env = "TAILMCP_MAX_CONNECTIONS", value_name = "N", default_value_t = config::DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: u32,
+
+    /// Request body bytes held in memory at once, over all requests (the
+    /// declared Content-Length is reserved before the body is read). A
+    /// request that would go over gets 503 with Retry-After at once; one
+    /// caller may hold the share --max-requests-per-caller gives it of
+    /// --max-concurrent-requests (at least --max-body), else 429.
+    #[arg(long, env = "TAILMCP_MAX_BUFFERED_BYTES", value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_buffered_bytes: usize,
 
     /// Largest request head (request line and headers); larger gets 431.
     #[arg(long, env = "TAILMCP_MAX_HEADER_SIZE", value_name = "SIZE", default_value = "64KiB", value_parser = parse_size)]
@@ -228,6 +238,9 @@ impl ServeArgs {
         if self.sse_keepalive.is_zero() || self.sse_idle_timeout.is_zero() {
             return Err("--sse-keepalive and --sse-idle-timeout must be positive".into());
         }
+        if self.max_buffered_bytes < self.max_body {
+            return Err("--max-buffered-bytes must be at least --max-body".into());
+        }
         if self.max_header_size < 8192 {
             return Err("--max-header-size must be at least 8KiB".into());
         }
@@ -258,6 +271,7 @@ impl ServeArgs {
             max_requests_per_caller: self.max_requests_per_caller,
             max_response_bytes: self.max_response,
             max_connections: self.max_connections,
+            max_buffered_bytes: self.max_buffered_bytes,
             max_header_bytes: self.max_header_size,
             client_timeout: self.client_timeout,
             fuel: self.fuel,

@@ -20,8 +20,14 @@ pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 128;
 pub const DEFAULT_MAX_REQUESTS_PER_CALLER: u32 = 32;
 /// Default largest response a component may send.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
-/// Default number of open client connections.
-pub const DEFAULT_MAX_CONNECTIONS: u32 = 1024;
+/// Default number of open client connections: four per concurrent request,
+/// and with the server's own files still under the common soft limit of
+/// 1024 open files.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 512;
+/// Default total of request bodies held in memory at once: 64 full 1 MiB
+/// bodies. With the instance pool, the connections' buffers and the rest,
+/// the host stays well inside a 1 GiB container.
+pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 64 * 1024 * 1024;
 /// Default largest request head.
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
 /// Default time a client may take to send its request head and body.
@@ -80,6 +86,9 @@ pub struct Config {
     pub max_requests_per_caller: u32,
     pub max_response_bytes: usize,
     pub max_connections: u32,
+    /// Request body bytes held in memory at once, over all requests; a
+    /// request that would go over gets 503 (a caller over its share, 429).
+    pub max_buffered_bytes: usize,
     /// Largest request head (request line and headers); larger gets 431.
     pub max_header_bytes: usize,
     /// Time a client may take to send its request head, and its body.
@@ -121,6 +130,7 @@ impl Config {
             max_requests_per_caller: DEFAULT_MAX_REQUESTS_PER_CALLER,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             client_timeout: DEFAULT_CLIENT_TIMEOUT,
             fuel: None,

@@ -7,6 +7,7 @@
 //! |----------------------------------------|----------------------|
 //! | flags and env vars                     | `cli.rs`, `config.rs`|
 //! | accept loop, shutdown                  | `server.rs`          |
+//! | connection limit, head/idle deadlines  | `connections.rs`     |
 //! | one request's path (routing, logging)  | `request.rs`         |
 //! | where identity is decoded              | `identity/mod.rs`    |
 //! | identity handed to the component       | `identity/wit.rs`    |
@@ -34,6 +35,7 @@ pub mod cache;
 pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod engine;
 pub mod health;
 pub mod heap;

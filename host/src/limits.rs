@@ -2,6 +2,10 @@
 //! per caller, so one caller cannot starve the others. A full server answers
 //! 503 and a caller over its share 429, both at once with `Retry-After`,
 //! instead of letting requests pile up.
+//!
+//! The same holds for memory: the bodies being buffered share a byte budget,
+//! in total and per caller, so a request over it is refused before its body
+//! is read.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -74,6 +78,98 @@ impl Admission {
             per_caller: self.per_caller.clone(),
             key,
         })
+    }
+}
+
+/// The buffered-bytes budget: every request body is held in memory while it
+/// arrives and while its component runs, so their total is capped, and one
+/// caller's part of it too.
+pub struct Budget {
+    ledger: Arc<Mutex<Ledger>>,
+    total: usize,
+    per_caller: usize,
+}
+
+#[derive(Default)]
+struct Ledger {
+    used: usize,
+    by_caller: HashMap<String, usize>,
+}
+
+/// Bytes one request holds of the budget, given back when dropped.
+pub struct Reservation {
+    ledger: Arc<Mutex<Ledger>>,
+    key: String,
+    bytes: usize,
+    total: usize,
+    per_caller: usize,
+}
+
+impl Budget {
+    /// A budget of `total` bytes, of which one caller may hold `per_caller`.
+    pub fn new(total: usize, per_caller: usize) -> Budget {
+        Budget {
+            ledger: Arc::default(),
+            total,
+            per_caller: per_caller.min(total),
+        }
+    }
+
+    /// The share of `total` one caller gets: the same fraction as its share
+    /// of the concurrent requests, but never less than one largest body (or
+    /// a largest body could never be accepted, and `Retry-After` would lie).
+    pub fn caller_share(total: usize, max_body: usize, per_caller: u32, concurrent: u32) -> usize {
+        let fraction = (total as u128 * u128::from(per_caller) / u128::from(concurrent.max(1)))
+            .try_into()
+            .unwrap_or(usize::MAX);
+        fraction.max(max_body).min(total)
+    }
+
+    /// An empty reservation for a request from `caller`, to grow as its
+    /// body is read.
+    pub fn reservation(&self, caller: &Caller) -> Reservation {
+        Reservation {
+            ledger: self.ledger.clone(),
+            key: share_key(caller),
+            bytes: 0,
+            total: self.total,
+            per_caller: self.per_caller,
+        }
+    }
+}
+
+impl Reservation {
+    /// Takes `bytes` more of the budget, or says why not; never waits.
+    pub fn grow(&mut self, bytes: usize) -> Result<(), Refused> {
+        let mut ledger = self.ledger.lock().map_err(|_| Refused::Busy)?;
+        let mine = ledger.by_caller.get(&self.key).copied().unwrap_or(0);
+        if mine.saturating_add(bytes) > self.per_caller {
+            return Err(Refused::CallerBusy);
+        }
+        if ledger.used.saturating_add(bytes) > self.total {
+            return Err(Refused::Busy);
+        }
+        ledger.used += bytes;
+        *ledger.by_caller.entry(self.key.clone()).or_insert(0) += bytes;
+        self.bytes += bytes;
+        Ok(())
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if self.bytes == 0 {
+            return;
+        }
+        if let Ok(mut ledger) = self.ledger.lock() {
+            ledger.used -= self.bytes;
+            if let Some(mine) = ledger.by_caller.get_mut(&self.key) {
+                *mine -= self.bytes;
+                if *mine == 0 {
+                    ledger.by_caller.remove(&self.key);
+                }
+            }
+        }
     }
 }
 
@@ -231,5 +327,31 @@ mod tests {
             serde_json::json!({"c/x": [{"role": "ci"}]}),
         );
         assert!(admission.admit(&other).is_ok());
+    }
+
+    #[test]
+    fn budget_per_caller_then_total_and_given_back() {
+        let budget = Budget::new(300, 200);
+        let mut a = budget.reservation(&user("a"));
+        a.grow(150).unwrap();
+        assert_eq!(a.grow(51), Err(Refused::CallerBusy), "a is over its share");
+        let mut b = budget.reservation(&user("b"));
+        b.grow(100).unwrap();
+        let mut c = budget.reservation(&user("c"));
+        assert_eq!(c.grow(51), Err(Refused::Busy), "the total is spent");
+        c.grow(50).unwrap();
+        drop(a);
+        let mut a = budget.reservation(&user("a"));
+        a.grow(150).unwrap();
+        drop((a, b, c));
+        budget.reservation(&user("d")).grow(300).unwrap_err();
+        budget.reservation(&user("d")).grow(200).unwrap();
+    }
+
+    #[test]
+    fn caller_share_is_at_least_one_body() {
+        assert_eq!(Budget::caller_share(64 << 20, 1 << 20, 32, 128), 16 << 20);
+        assert_eq!(Budget::caller_share(4 << 20, 1 << 20, 1, 128), 1 << 20);
+        assert_eq!(Budget::caller_share(1 << 20, 1 << 20, 128, 128), 1 << 20);
     }
 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use std::time::Instant;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::{HeaderValue, Method, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use serde_json::{Value, json};
 
@@ -21,7 +21,7 @@ use crate::health;
 use crate::identity::{self, Caller, Trust};
 use crate::instance::Buffered;
 use crate::instance::{self, Failure, InstanceLimits};
-use crate::limits::{Admission, Refused};
+use crate::limits::{Admission, Budget, Refused, Reservation};
 use crate::policy::Policy;
 use crate::reload::Active;
 use crate::rpc;
@@ -35,6 +35,8 @@ pub struct App {
     pub component: Arc<Active>,
     /// Requests running in components, in total and per caller.
     pub admission: Admission,
+    /// Request body bytes held in memory, in total and per caller.
+    pub budget: Budget,
     /// Open legacy HTTP+SSE sessions.
     pub sessions: Arc<Sessions>,
     /// Who may see and call which tools; `None`: everyone, everything.
@@ -54,11 +56,21 @@ impl App {
             config.max_concurrent_requests,
             config.max_requests_per_caller,
         );
+        let budget = Budget::new(
+            config.max_buffered_bytes,
+            Budget::caller_share(
+                config.max_buffered_bytes,
+                config.max_body_bytes,
+                config.max_requests_per_caller,
+                config.max_concurrent_requests,
+            ),
+        );
         let sessions = Sessions::new(config.sse);
         App {
             config,
             component,
             admission,
+            budget,
             sessions,
             policy: policy.map(ArcSwap::from_pointee),
             audit,
@@ -176,8 +188,10 @@ async fn run_component(
             .headers_mut()
             .insert(header::HOST, HeaderValue::from_static("localhost"));
     }
-    let request = match read_body(request, &app.config).await {
-        Ok(request) => request,
+    // The reservation is held until the component is done with the body.
+    let reservation = app.budget.reservation(&caller);
+    let (request, _reservation) = match read_body(request, &app.config, reservation).await {
+        Ok(read) => read,
         Err(response) => return response,
     };
     // The host's one reading of the body decides, and it is all the
@@ -451,11 +465,14 @@ fn session_error(error: SessionError) -> Response<HyperOutgoingBody> {
 }
 
 /// Buffers the body (up to `max` bytes) so a component never waits on a
-/// slow client, and so oversized bodies are refused before it runs.
+/// slow client, and so oversized bodies are refused before it runs. Every
+/// byte is reserved in the budget before it is buffered: a declared
+/// Content-Length up front, a chunked body chunk by chunk.
 async fn read_body(
     request: http::Request<Incoming>,
     config: &Config,
-) -> Result<http::Request<Bytes>, Response<HyperOutgoingBody>> {
+    mut reservation: Reservation,
+) -> Result<(http::Request<Bytes>, Reservation), Response<HyperOutgoingBody>> {
     let max = config.max_body_bytes;
     let too_large = || {
         reject(
@@ -468,22 +485,63 @@ async fn read_body(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max as u64) {
-        return Err(too_large());
+    let declared = match declared.map(usize::try_from) {
+        Some(Ok(len)) if len <= max => Some(len),
+        Some(_) => return Err(too_large()),
+        None => None,
+    };
+    if let Some(len) = declared {
+        reservation.grow(len).map_err(over_budget)?;
     }
-    let (parts, body) = request.into_parts();
-    let collect = Limited::new(body, max).collect();
-    match tokio::time::timeout(config.client_timeout, collect).await {
-        Ok(Ok(collected)) => Ok(http::Request::from_parts(parts, collected.to_bytes())),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Ok(Err(_)) => Err(reject(
-            StatusCode::BAD_REQUEST,
-            "Bad Request: the request body could not be read",
+    let (parts, mut body) = request.into_parts();
+    let mut buffer = BytesMut::with_capacity(declared.unwrap_or(0));
+    let read = async {
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else {
+                return Err(reject(
+                    StatusCode::BAD_REQUEST,
+                    "Bad Request: the request body could not be read",
+                ));
+            };
+            // Trailers carry nothing a component reads.
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            if buffer.len() + data.len() > max {
+                return Err(too_large());
+            }
+            if declared.is_none() {
+                reservation.grow(data.len()).map_err(over_budget)?;
+            }
+            buffer.extend_from_slice(&data);
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(config.client_timeout, read).await {
+        Ok(Ok(())) => Ok((
+            http::Request::from_parts(parts, buffer.freeze()),
+            reservation,
         )),
+        Ok(Err(response)) => Err(response),
         Err(_) => Err(reject(
             StatusCode::REQUEST_TIMEOUT,
             "Request Timeout: the request body arrived too slowly",
         )),
+    }
+}
+
+/// The answer to a body the buffered-bytes budget has no room for: at once,
+/// before the body is read.
+fn over_budget(refused: Refused) -> Response<HyperOutgoingBody> {
+    match refused {
+        Refused::Busy => retry_later(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable: too many request bodies in memory; retry shortly",
+        ),
+        Refused::CallerBusy => retry_later(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too Many Requests: your request bodies use your whole share of memory; retry shortly",
+        ),
     }
 }
 

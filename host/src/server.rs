@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http_body_util::BodyExt;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -17,6 +18,7 @@ use wasmtime::error::Context;
 use crate::audit::AuditLog;
 use crate::cache::Cache;
 use crate::config::{ComponentSource, Config};
+use crate::connections::{self, Connections, Slot, Watched};
 use crate::engine::{self, EngineLimits, Loaded};
 use crate::identity::Trust;
 use crate::listen::Listen;
@@ -100,7 +102,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
         None => None,
     };
     let drain = config.shutdown_timeout;
-    let connections = Arc::new(tokio::sync::Semaphore::new(config.max_connections as usize));
+    let connections = Connections::new(config.max_connections, config.client_timeout);
     let policy_path = config.policy.clone();
     let app = Arc::new(App::new(config, active, policy, audit));
     let watching = _watcher.is_some();
@@ -112,6 +114,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
     };
     let _ticker = engine::epoch_ticker(engine.clone())?;
     let _trimmer = crate::heap::trimmer();
+    let sweeper = connections::sweeper(connections.clone());
     let listener = Listener::bind(&app.config.listen).await?;
     tracing::info!("listening on {}/mcp", listener.address());
     for name in &app.config.public_names {
@@ -132,6 +135,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
         }
     }
     drop(listener);
+    sweeper.abort();
     tracing::info!("shutting down: finishing in-flight requests (up to {drain:?})");
     if tokio::time::timeout(drain, graceful.shutdown())
         .await
@@ -227,20 +231,21 @@ impl Listener {
         &self,
         app: &Arc<App>,
         graceful: &GracefulShutdown,
-        connections: &Arc<tokio::sync::Semaphore>,
+        connections: &Arc<Connections>,
     ) -> std::io::Result<()> {
-        // At the connection limit, stop accepting: new clients wait in the backlog.
-        let Ok(slot) = connections.clone().acquire_owned().await else {
-            return Ok(());
-        };
+        // At the connection limit, silent fresh connections make room;
+        // otherwise new clients wait in the backlog.
+        let place = connections.place().await;
         match self {
             Listener::Tcp(listener, bound) => {
                 let (stream, _) = listener.accept().await?;
                 let _ = stream.set_nodelay(true);
+                let slot = connections.register(place);
                 spawn_connection(stream, app.clone(), bound.trust(), graceful, slot);
             }
             Listener::Unix(listener, _) => {
                 let (stream, _) = listener.accept().await?;
+                let slot = connections.register(place);
                 spawn_connection(stream, app.clone(), Trust::Honour, graceful, slot);
             }
         }
@@ -281,26 +286,59 @@ fn spawn_connection<IO>(
     app: Arc<App>,
     trust: Trust,
     graceful: &GracefulShutdown,
-    slot: tokio::sync::OwnedSemaphorePermit,
+    slot: Slot,
 ) where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        // Slowloris guard: the whole request head must arrive in time.
-        .header_read_timeout(app.config.client_timeout)
+        // Head deadlines are `connections.rs`'s: hyper's would also close
+        // idle keep-alive connections after it, racing `tailscale serve`.
+        .header_read_timeout(None)
         // A larger request head is answered 431.
         .max_header_size(app.config.max_header_bytes)
         .keep_alive(true);
-    let service = hyper::service::service_fn(move |req| request::handle(app.clone(), req, trust));
+    let activity = slot.activity.clone();
+    let service = hyper::service::service_fn(move |req| {
+        let (app, activity) = (app.clone(), activity.clone());
+        async move {
+            activity.request_started();
+            let response = request::handle(app, req, trust).await?;
+            // Idle again once the response body is written (or dropped).
+            let finished = RequestFinished(activity);
+            Ok::<_, std::convert::Infallible>(response.map(move |body| {
+                body.map_frame(move |frame| {
+                    let _ = &finished;
+                    frame
+                })
+                .boxed_unsync()
+            }))
+        }
+    });
+    let io = Watched::new(io, slot.activity.clone());
     let connection = graceful.watch(builder.serve_connection(TokioIo::new(io), service));
     tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::debug!("connection ended with an error: {e}");
+        tokio::select! {
+            ended = connection => {
+                if let Err(e) = ended {
+                    tracing::debug!("connection ended with an error: {e}");
+                }
+            }
+            // Dropping the connection closes it.
+            () = slot.activity.closed() => {}
         }
         drop(slot);
     });
+}
+
+/// Marks its connection idle when dropped with the response body.
+struct RequestFinished(Arc<connections::Activity>);
+
+impl Drop for RequestFinished {
+    fn drop(&mut self) {
+        self.0.request_finished();
+    }
 }
 
 /// Re-reads the policy on SIGHUP; a file that fails to parse keeps the old one.

@@ -13,6 +13,7 @@ mod protocol;
 mod reload;
 mod replicas;
 mod security;
+mod security_budget;
 mod security_identity;
 mod security_output;
 mod security_precompiled;

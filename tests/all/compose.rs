@@ -497,7 +497,7 @@ async fn serves_through_the_sidecar_only(run: Run) -> (Value, Volumes, Service) 
     .unwrap();
     let started = Instant::now();
     let seen = loop {
-        let reply = post_mcp(serve.addr, &[], "{}").await;
+        let reply = post_mcp(serve.addr, &[], tailmcp_tests::PING).await;
         if reply.status == 200
             && let Ok(seen) = serde_json::from_slice::<Value>(&reply.body)
             && seen.get("headers").is_some()

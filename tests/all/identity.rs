@@ -35,7 +35,7 @@ pub async fn identity_headers_echo() {
         ("Tailscale-Something-New", "x"),
         ("X-Other", "kept"),
     ];
-    let reply = post_mcp(serve.addr, &forged, "{}").await;
+    let reply = post_mcp(serve.addr, &forged, tailmcp_tests::PING).await;
     assert_eq!(reply.status, 200);
     let seen = reply.json();
     let headers: Vec<&str> = seen["headers"]

@@ -742,9 +742,15 @@ fn deploy(how: Deploy, component: &Path, bytes: &[u8]) {
 
 /// A direct request to one replica's serve; its answer's body.
 async fn version_of(replica: &Replica) -> Option<Bytes> {
-    let reply = try_send(replica.addr(), "POST", "/mcp", MCP_HEADERS, "{}")
-        .await
-        .ok()?;
+    let reply = try_send(
+        replica.addr(),
+        "POST",
+        "/mcp",
+        MCP_HEADERS,
+        tailmcp_tests::PING,
+    )
+    .await
+    .ok()?;
     (reply.status == 200).then_some(reply.body)
 }
 

@@ -178,7 +178,7 @@ async fn look_alike_identity_headers_are_stripped() {
         .map(|name| (*name, "mallory@evil.example"))
         .collect();
     headers.push(("X-Other", "kept"));
-    let reply = post_mcp(server.addr(), &headers, "{}").await;
+    let reply = post_mcp(server.addr(), &headers, tailmcp_tests::PING).await;
     assert_eq!(reply.status, 200);
     let seen = reply.json();
     let seen: Vec<&str> = seen["headers"]

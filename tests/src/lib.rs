@@ -296,6 +296,10 @@ pub async fn try_send(
     })
 }
 
+/// A JSON-RPC `ping`: the smallest body the host reads as a request (it
+/// refuses any POST body that is not one JSON-RPC message, `{}` included).
+pub const PING: &str = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+
 /// POSTs a JSON-RPC body to `/mcp` with the standard MCP headers plus `extra`.
 pub async fn post_mcp(addr: SocketAddr, extra: &[(&str, &str)], body: &str) -> Reply {
     let mut headers = MCP_HEADERS.to_vec();

@@ -129,7 +129,7 @@ pub struct ServeArgs {
     pub max_requests_per_caller: u32,
 
     /// Of one caller's requests, how many may be busy in components at once
-    /// (computing for over one 10 ms tick); its other busy ones wait their turn,
+    /// (still computing at an epoch tick, every 10 ms); its other busy ones wait their turn,
     /// and are stopped with 504 at their --request-timeout, counted from
     /// arrival. Quick calls never wait. Default: half the CPU cores, at least 1.
     #[arg(long, env = "TAILMCP_MAX_BUSY_PER_CALLER", value_name = "N")]

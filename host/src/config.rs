@@ -18,8 +18,8 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 128;
 /// Default share of the concurrent requests one caller may hold.
 pub const DEFAULT_MAX_REQUESTS_PER_CALLER: u32 = 32;
-/// Default busy slots per caller (guests computing past their first epoch
-/// tick at once): half the cores, at least one. Its further busy guests wait
+/// Default busy slots per caller (guests still computing at an epoch tick,
+/// at once): half the cores, at least one. Its further busy guests wait
 /// their turn until their deadline, so one caller's busy tools leave the
 /// other cores to everyone else; quick calls never wait.
 pub fn default_max_busy_per_caller() -> u32 {
@@ -86,8 +86,8 @@ pub struct Config {
     pub max_concurrent_requests: u32,
     pub max_memory_bytes: usize,
     pub max_requests_per_caller: u32,
-    /// Of one caller's guests, how many may compute past their first epoch
-    /// tick at once (the others wait their turn).
+    /// Of one caller's guests, how many may be busy (still computing at an
+    /// epoch tick) at once; the others wait their turn.
     pub max_busy_per_caller: u32,
     pub max_response_bytes: usize,
     pub max_connections: u32,

@@ -3,7 +3,7 @@
 //! A trap, a timeout or a missing response becomes a [`Failure`], never a panic.
 //! A guest yields to the scheduler at every epoch tick, so a busy one never
 //! holds a worker thread the host needs for I/O and other requests; one that
-//! computes for over a tick also needs one of its caller's busy slots.
+//! is still computing at a tick also needs one of its caller's busy slots.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -153,8 +153,10 @@ pub async fn run(
 }
 
 /// What a guest does at each epoch tick: stop if its deadline has passed;
-/// at its second tick (it has computed for a whole tick: busy, not quick),
-/// wait for one of its caller's busy slots, kept until the store is dropped;
+/// at its first tick (still computing: busy, where a quick call is done
+/// long before one), wait for one of its caller's busy slots, kept until the
+/// store is dropped (a later tick would let every queued guest compute a
+/// tick more first: measured, that made answers late on a loaded machine);
 /// otherwise let the scheduler run other tasks and the I/O driver first
 /// (tokio's `yield_now` defers the wake-up until after both), then continue.
 fn at_each_tick(
@@ -165,21 +167,23 @@ fn at_each_tick(
 + Sync
 + 'static {
     let held: Arc<OnceLock<OwnedSemaphorePermit>> = Arc::default();
-    let mut ticks = 0u32;
     move |_| {
         if Instant::now() >= deadline {
             return Ok(UpdateDeadline::Interrupt);
         }
-        ticks = ticks.saturating_add(1);
-        if ticks < 2 || held.get().is_some() {
+        if held.get().is_some() {
             return Ok(UpdateDeadline::YieldCustom(
                 1,
                 Box::pin(tokio::task::yield_now()),
             ));
         }
         let (held, slots) = (held.clone(), busy_slots.clone());
+        // No ticks added: this callback runs again as soon as the guest
+        // resumes, so a guest whose wait ran into its deadline traps at once
+        // instead of computing for another tick (many at once would delay
+        // everyone's answer).
         Ok(UpdateDeadline::YieldCustom(
-            1,
+            0,
             Box::pin(async move {
                 let wait = slots.acquire_owned();
                 if let Ok(Ok(slot)) = tokio::time::timeout_at(deadline.into(), wait).await {

@@ -2,7 +2,7 @@
 //! per caller, so one caller cannot starve the others. A full server answers
 //! 503 and a caller over its share 429, both at once with `Retry-After`,
 //! instead of letting requests pile up. Each caller also has a few *busy
-//! slots*: a guest that computes past its first epoch tick takes one, or
+//! slots*: a guest still computing at an epoch tick takes one, or
 //! waits for one (see `instance.rs`), so one caller's busy tools leave the
 //! other cores to everyone else while quick calls never wait.
 
@@ -157,7 +157,10 @@ mod tests {
         assert!(Arc::ptr_eq(&a1.busy_slots(), &a2.busy_slots()));
         assert!(!Arc::ptr_eq(&a1.busy_slots(), &b1.busy_slots()));
         let held = a1.busy_slots().try_acquire_many_owned(2).unwrap();
-        assert!(a2.busy_slots().try_acquire_owned().is_err(), "a's are taken");
+        assert!(
+            a2.busy_slots().try_acquire_owned().is_err(),
+            "a's are taken"
+        );
         assert!(b1.busy_slots().try_acquire_owned().is_ok(), "b has its own");
         drop((a1, a2));
         drop(held);

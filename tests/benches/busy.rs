@@ -7,7 +7,7 @@
 //! 2. The cost on the plain greet benchmark (built-in component, one caller,
 //!    16 keep-alive connections): requests/s and server CPU per request
 //!    (from /proc), alternating in one run between this build, this build
-//!    with the running share lifted (`--max-busy-per-caller 1000`), and,
+//!    with the busy slots lifted (`--max-busy-per-caller 1000`), and,
 //!    with `--old PATH`, an older `tailmcp` binary.
 //!
 //! Run: `cargo build --release --workspace && target/release/bench-busy [--old PATH] [SECONDS]`

@@ -139,6 +139,13 @@ pub struct ServeArgs {
     #[arg(long, env = "TAILMCP_MAX_REQUESTS_PER_CALLER", value_name = "N", default_value_t = config::DEFAULT_MAX_REQUESTS_PER_CALLER)]
     pub max_requests_per_caller: u32,
 
+    /// Of one caller's requests, how many may be busy in components at once
+    /// (still computing at an epoch tick, every 10 ms); its other busy ones wait their turn,
+    /// and are stopped with 504 at their --request-timeout, counted from
+    /// arrival. Quick calls never wait. Default: half the CPU cores, at least 1.
+    #[arg(long, env = "TAILMCP_MAX_BUSY_PER_CALLER", value_name = "N")]
+    pub max_busy_per_caller: Option<u32>,
+
     /// Largest response a component may send; a larger one becomes a 500.
     #[arg(long, env = "TAILMCP_MAX_RESPONSE", value_name = "SIZE", default_value = "4MiB", value_parser = parse_size)]
     pub max_response: usize,
@@ -172,7 +179,9 @@ pub struct ServeArgs {
     #[arg(long, env = "TAILMCP_FUEL", value_name = "UNITS")]
     pub fuel: Option<u64>,
 
-    /// On SIGTERM or SIGINT, time in-flight requests get to finish.
+    /// On SIGTERM or SIGINT, time in-flight requests get to finish (new
+    /// connections are refused at once); then they are stopped and the
+    /// process exits.
     #[arg(long, env = "TAILMCP_SHUTDOWN_TIMEOUT", value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
 
@@ -235,6 +244,9 @@ impl ServeArgs {
                 "--max-requests-per-caller and --max-connections must be at least 1".into(),
             );
         }
+        if self.max_busy_per_caller == Some(0) {
+            return Err("--max-busy-per-caller must be at least 1".into());
+        }
         if self.sse_keepalive.is_zero() || self.sse_idle_timeout.is_zero() {
             return Err("--sse-keepalive and --sse-idle-timeout must be positive".into());
         }
@@ -269,6 +281,9 @@ impl ServeArgs {
             max_concurrent_requests: self.max_concurrent_requests,
             max_memory_bytes: self.max_memory,
             max_requests_per_caller: self.max_requests_per_caller,
+            max_busy_per_caller: self
+                .max_busy_per_caller
+                .unwrap_or_else(config::default_max_busy_per_caller),
             max_response_bytes: self.max_response,
             max_connections: self.max_connections,
             max_buffered_bytes: self.max_buffered_bytes,

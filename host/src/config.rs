@@ -18,6 +18,14 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 128;
 /// Default share of the concurrent requests one caller may hold.
 pub const DEFAULT_MAX_REQUESTS_PER_CALLER: u32 = 32;
+/// Default busy slots per caller (guests still computing at an epoch tick,
+/// at once): half the cores, at least one. Its further busy guests wait
+/// their turn until their deadline, so one caller's busy tools leave the
+/// other cores to everyone else; quick calls never wait.
+pub fn default_max_busy_per_caller() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    u32::try_from(cores / 2).unwrap_or(u32::MAX).max(1)
+}
 /// Default largest response a component may send.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// Default number of open client connections: four per concurrent request,
@@ -84,6 +92,9 @@ pub struct Config {
     pub max_concurrent_requests: u32,
     pub max_memory_bytes: usize,
     pub max_requests_per_caller: u32,
+    /// Of one caller's guests, how many may be busy (still computing at an
+    /// epoch tick) at once; the others wait their turn.
+    pub max_busy_per_caller: u32,
     pub max_response_bytes: usize,
     pub max_connections: u32,
     /// Request body bytes held in memory at once, over all requests; a
@@ -128,6 +139,7 @@ impl Config {
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
             max_requests_per_caller: DEFAULT_MAX_REQUESTS_PER_CALLER,
+            max_busy_per_caller: default_max_busy_per_caller(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,

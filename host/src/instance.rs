@@ -1,14 +1,17 @@
 //! Runs one HTTP request in a fresh instance of the active component: a new
 //! store holding the caller, the request's deadline, and its memory limit.
 //! A trap, a timeout or a missing response becomes a [`Failure`], never a panic.
+//! A guest yields to the scheduler at every epoch tick, so a busy one never
+//! holds a worker thread the host needs for I/O and other requests; one that
+//! is still computing at a tick also needs one of its caller's busy slots.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use tokio::time::Instant;
-use wasmtime::{Store, Trap};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use wasmtime::{Store, Trap, UpdateDeadline};
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
@@ -43,18 +46,22 @@ pub struct Buffered(pub Bytes);
 /// Limits for one instance.
 #[derive(Debug, Clone, Copy)]
 pub struct InstanceLimits {
-    pub timeout: Duration,
+    /// When the request must be answered: its arrival plus the request
+    /// timeout, so time spent queueing counts.
+    pub deadline: Instant,
     pub max_memory_bytes: usize,
     pub max_response_bytes: usize,
     pub fuel: Option<u64>,
 }
 
-/// Runs `request` through a fresh instance of `component` for `caller`.
+/// Runs `request` through a fresh instance of `component` for `caller`,
+/// whose busy guests share `busy_slots`.
 pub async fn run(
     component: Arc<Loaded>,
     request: http::Request<Full<Bytes>>,
     caller: Caller,
     limits: InstanceLimits,
+    busy_slots: Arc<Semaphore>,
 ) -> Result<http::Response<HyperOutgoingBody>, Failure> {
     let output = OutputLog {
         output: ComponentOutput::default(),
@@ -71,16 +78,15 @@ pub async fn run(
         State::new(caller, limits.max_memory_bytes, &output.output),
     );
     store.limiter(|state| &mut state.limits);
-    let ticks = limits.timeout.as_millis() / EPOCH_TICK.as_millis().max(1) + 1;
-    store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
-    store.epoch_deadline_trap();
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(at_each_tick(limits.deadline, busy_slots));
     let setup = |e: wasmtime::Error| Failure::Setup(format!("{e:#}"));
     if let Some(fuel) = limits.fuel {
         store.set_fuel(fuel).map_err(setup)?;
     }
     // Host calls (a component sleeping, say) are not interrupted by epochs:
-    // this deadline, a little later, catches those.
-    let deadline = Instant::now() + limits.timeout + EPOCH_TICK * 10;
+    // this timer catches those, a tick after the guest's own trap would.
+    let deadline = tokio::time::Instant::from_std(limits.deadline + EPOCH_TICK);
 
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let incoming = store
@@ -157,6 +163,48 @@ pub async fn run(
             task.abort();
             Err(Failure::Timeout)
         }
+    }
+}
+
+/// What a guest does at each epoch tick: stop if its deadline has passed;
+/// at its first tick (still computing: busy, where a quick call is done
+/// long before one), wait for one of its caller's busy slots, kept until the
+/// store is dropped (a later tick would let every queued guest compute a
+/// tick more first: measured, that made answers late on a loaded machine);
+/// otherwise let the scheduler run other tasks and the I/O driver first
+/// (tokio's `yield_now` defers the wake-up until after both), then continue.
+fn at_each_tick(
+    deadline: Instant,
+    busy_slots: Arc<Semaphore>,
+) -> impl FnMut(wasmtime::StoreContextMut<'_, State>) -> wasmtime::Result<UpdateDeadline>
++ Send
++ Sync
++ 'static {
+    let held: Arc<OnceLock<OwnedSemaphorePermit>> = Arc::default();
+    move |_| {
+        if Instant::now() >= deadline {
+            return Ok(UpdateDeadline::Interrupt);
+        }
+        if held.get().is_some() {
+            return Ok(UpdateDeadline::YieldCustom(
+                1,
+                Box::pin(tokio::task::yield_now()),
+            ));
+        }
+        let (held, slots) = (held.clone(), busy_slots.clone());
+        // No ticks added: this callback runs again as soon as the guest
+        // resumes, so a guest whose wait ran into its deadline traps at once
+        // instead of computing for another tick (many at once would delay
+        // everyone's answer).
+        Ok(UpdateDeadline::YieldCustom(
+            0,
+            Box::pin(async move {
+                let wait = slots.acquire_owned();
+                if let Ok(Ok(slot)) = tokio::time::timeout_at(deadline.into(), wait).await {
+                    let _ = held.set(slot);
+                }
+            }),
+        ))
     }
 }
 

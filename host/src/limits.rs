@@ -1,7 +1,10 @@
 //! Admission: how many requests may run in components at once, in total and
 //! per caller, so one caller cannot starve the others. A full server answers
 //! 503 and a caller over its share 429, both at once with `Retry-After`,
-//! instead of letting requests pile up.
+//! instead of letting requests pile up. Each caller also has a few *busy
+//! slots*: a guest still computing at an epoch tick takes one, or
+//! waits for one (see `instance.rs`), so one caller's busy tools leave the
+//! other cores to everyone else while quick calls never wait.
 //!
 //! The same holds for memory: the bodies being buffered share a byte budget,
 //! in total and per caller, so a request over it is refused before its body
@@ -27,44 +30,64 @@ pub enum Refused {
 /// The admission counters.
 pub struct Admission {
     total: Arc<Semaphore>,
-    per_caller: Arc<Mutex<HashMap<String, u32>>>,
+    per_caller: Arc<Mutex<HashMap<String, Share>>>,
     per_caller_max: u32,
+    busy_per_caller: u32,
+}
+
+/// One caller's requests: how many are admitted, and its busy slots. Kept
+/// while any of them is admitted.
+struct Share {
+    admitted: u32,
+    busy: Arc<Semaphore>,
 }
 
 /// Holds a request's place until dropped.
 pub struct Admitted {
     _total: OwnedSemaphorePermit,
-    per_caller: Arc<Mutex<HashMap<String, u32>>>,
+    per_caller: Arc<Mutex<HashMap<String, Share>>>,
     key: String,
+    busy: Arc<Semaphore>,
+}
+
+impl Admitted {
+    /// The caller's busy slots, shared by all its admitted requests; tokio's
+    /// semaphore hands them out in the order they were asked for.
+    pub fn busy_slots(&self) -> Arc<Semaphore> {
+        self.busy.clone()
+    }
 }
 
 impl Drop for Admitted {
     fn drop(&mut self) {
-        if let Ok(mut counts) = self.per_caller.lock()
-            && let Some(count) = counts.get_mut(&self.key)
+        if let Ok(mut shares) = self.per_caller.lock()
+            && let Some(share) = shares.get_mut(&self.key)
         {
-            *count -= 1;
-            if *count == 0 {
-                counts.remove(&self.key);
+            share.admitted -= 1;
+            if share.admitted == 0 {
+                shares.remove(&self.key);
             }
         }
     }
 }
 
 impl Admission {
-    pub fn new(total: u32, per_caller: u32) -> Admission {
+    /// `total` requests at once, `per_caller` of them from one caller, and
+    /// `busy_per_caller` busy slots per caller.
+    pub fn new(total: u32, per_caller: u32, busy_per_caller: u32) -> Admission {
         Admission {
             total: Arc::new(Semaphore::new(total as usize)),
             per_caller: Arc::new(Mutex::new(HashMap::new())),
             per_caller_max: per_caller.max(1),
+            busy_per_caller: busy_per_caller.max(1),
         }
     }
 
     /// Admits a request from `caller`, or says why not; never waits.
     pub fn admit(&self, caller: &Caller) -> Result<Admitted, Refused> {
         let key = share_key(caller);
-        let mut counts = self.per_caller.lock().map_err(|_| Refused::Busy)?;
-        if counts.get(&key).copied().unwrap_or(0) >= self.per_caller_max {
+        let mut shares = self.per_caller.lock().map_err(|_| Refused::Busy)?;
+        if shares.get(&key).map_or(0, |share| share.admitted) >= self.per_caller_max {
             return Err(Refused::CallerBusy);
         }
         let total = self
@@ -72,11 +95,16 @@ impl Admission {
             .clone()
             .try_acquire_owned()
             .map_err(|_| Refused::Busy)?;
-        *counts.entry(key.clone()).or_insert(0) += 1;
+        let share = shares.entry(key.clone()).or_insert_with(|| Share {
+            admitted: 0,
+            busy: Arc::new(Semaphore::new(self.busy_per_caller as usize)),
+        });
+        share.admitted += 1;
         Ok(Admitted {
             _total: total,
             per_caller: self.per_caller.clone(),
             key,
+            busy: share.busy.clone(),
         })
     }
 }
@@ -213,7 +241,7 @@ mod tests {
 
     #[test]
     fn per_caller_share_then_total() {
-        let admission = Admission::new(3, 2);
+        let admission = Admission::new(3, 2, 2);
         let a1 = admission.admit(&user("a")).unwrap();
         let _a2 = admission.admit(&user("a")).unwrap();
         assert_eq!(admission.admit(&user("a")).err(), Some(Refused::CallerBusy));
@@ -353,5 +381,25 @@ mod tests {
         assert_eq!(Budget::caller_share(64 << 20, 1 << 20, 32, 128), 16 << 20);
         assert_eq!(Budget::caller_share(4 << 20, 1 << 20, 1, 128), 1 << 20);
         assert_eq!(Budget::caller_share(1 << 20, 1 << 20, 128, 128), 1 << 20);
+    }
+
+    #[test]
+    fn busy_slots_are_per_caller() {
+        let admission = Admission::new(8, 8, 2);
+        let a1 = admission.admit(&user("a")).unwrap();
+        let a2 = admission.admit(&user("a")).unwrap();
+        let b1 = admission.admit(&user("b")).unwrap();
+        assert!(Arc::ptr_eq(&a1.busy_slots(), &a2.busy_slots()));
+        assert!(!Arc::ptr_eq(&a1.busy_slots(), &b1.busy_slots()));
+        let held = a1.busy_slots().try_acquire_many_owned(2).unwrap();
+        assert!(
+            a2.busy_slots().try_acquire_owned().is_err(),
+            "a's are taken"
+        );
+        assert!(b1.busy_slots().try_acquire_owned().is_ok(), "b has its own");
+        drop((a1, a2));
+        drop(held);
+        let again = admission.admit(&user("a")).unwrap();
+        assert_eq!(again.busy_slots().available_permits(), 2, "a fresh share");
     }
 }

@@ -1,15 +1,36 @@
 //! `tailmcp`: parses the command line and runs the chosen command.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use tailmcp::cli::{Cli, Command};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// After `serve` returns (its drain done or timed out), how long tasks still
+/// running get to be dropped. Guests are dropped at their next epoch yield;
+/// anything stuck longer is abandoned, so the process exits regardless.
+const RUNTIME_STOP: Duration = Duration::from_millis(250);
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
     tailmcp::logging::init();
-    match cli.command {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(run(cli.command));
+    runtime.shutdown_timeout(RUNTIME_STOP);
+    code
+}
+
+async fn run(command: Command) -> ExitCode {
+    match command {
         Command::Serve(args) => {
             let config = match args.into_config() {
                 Ok(config) => config,

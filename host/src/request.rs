@@ -55,6 +55,7 @@ impl App {
         let admission = Admission::new(
             config.max_concurrent_requests,
             config.max_requests_per_caller,
+            config.max_busy_per_caller,
         );
         let budget = Budget::new(
             config.max_buffered_bytes,
@@ -117,7 +118,7 @@ pub async fn handle(
             "Forbidden: requests through Tailscale Funnel are not served",
         )
     } else {
-        route(&app, request, caller).await
+        route(&app, request, caller, started).await
     };
     tracing::info!(
         target: "tailmcp::access",
@@ -128,10 +129,12 @@ pub async fn handle(
     Ok(response)
 }
 
+/// Routes a request that arrived at `arrival` (its deadline counts from then).
 async fn route(
     app: &App,
     request: http::Request<Incoming>,
     caller: Caller,
+    arrival: Instant,
 ) -> Response<HyperOutgoingBody> {
     if request.uri().path() == health::PATH {
         // A page in a browser learns nothing here, not even that it is up.
@@ -170,17 +173,19 @@ async fn route(
     if app.config.legacy_sse {
         let path = request.uri().path();
         if path == sse::SSE_PATH || path == sse::MESSAGES_PATH {
-            return legacy_sse(app, request, caller).await;
+            return legacy_sse(app, request, caller, arrival).await;
         }
     }
-    run_component(app, request, caller).await
+    run_component(app, request, caller, arrival).await
 }
 
-/// Runs one request through the active component, within every limit.
+/// Runs one request through the active component, within every limit, and
+/// answers it by `arrival` plus the request timeout.
 async fn run_component(
     app: &App,
     mut request: http::Request<Incoming>,
     caller: Caller,
+    arrival: Instant,
 ) -> Response<HyperOutgoingBody> {
     if !request.headers().contains_key(header::HOST) {
         // HTTP/1.0 clients may omit Host; wasi:http needs an authority.
@@ -229,7 +234,7 @@ async fn run_component(
         // In-band in both eras, as the component answers an unknown tool.
         return error_response(StatusCode::OK, -32602, &message, peek.id.clone());
     }
-    let _admitted = match app.admission.admit(&caller) {
+    let admitted = match app.admission.admit(&caller) {
         Ok(admitted) => admitted,
         Err(Refused::Busy) => {
             return retry_later(
@@ -244,8 +249,17 @@ async fn run_component(
             );
         }
     };
+    // Its deadline counts from arrival; one already spent (a slow body) is
+    // refused rather than started.
+    let deadline = arrival + app.config.request_timeout;
+    if Instant::now() >= deadline {
+        return retry_later(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable: the request could not start before its deadline; retry shortly",
+        );
+    }
     let limits = InstanceLimits {
-        timeout: app.config.request_timeout,
+        deadline,
         max_memory_bytes: app.config.max_memory_bytes,
         max_response_bytes: app.config.max_response_bytes,
         fuel: app.config.fuel,
@@ -257,7 +271,9 @@ async fn run_component(
         (policy.is_some() && peek.method.as_deref() == Some("tools/list")).then(|| caller.clone());
     // Taken once: this request finishes on this component even if a swap happens.
     let component = app.component.current();
-    let result = instance::run(component.clone(), request.map(Full::new), caller, limits).await;
+    let busy_slots = admitted.busy_slots();
+    let request = request.map(Full::new);
+    let result = instance::run(component.clone(), request, caller, limits, busy_slots).await;
     if let Some(caller) = &audited {
         let outcome = match &result {
             Ok(response) => call_outcome(response),
@@ -372,6 +388,7 @@ async fn legacy_sse(
     app: &App,
     mut request: http::Request<Incoming>,
     caller: Caller,
+    arrival: Instant,
 ) -> Response<HyperOutgoingBody> {
     let on_sse_path = request.uri().path() == sse::SSE_PATH;
     match (request.method(), on_sse_path) {
@@ -407,7 +424,7 @@ async fn legacy_sse(
         header::ACCEPT,
         HeaderValue::from_static("application/json, text/event-stream"),
     );
-    let response = run_component(app, request, caller).await;
+    let response = run_component(app, request, caller, arrival).await;
     if response.status() != StatusCode::OK {
         // 202 for notifications; errors go back on the POST itself.
         return response;

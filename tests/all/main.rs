@@ -1,6 +1,7 @@
 //! Integration tests: the real `tailmcp` binary, real components, real clients.
 
 mod bad_input;
+mod busy;
 mod clients;
 mod compose;
 mod conformance;
@@ -21,6 +22,7 @@ mod sse;
 
 /// Every fixture component in `tests/fixtures/src/bin` has a test of its name.
 mod fixture_tests {
+    pub use crate::busy::*;
     pub use crate::conformance::*;
     pub use crate::faults::*;
     pub use crate::identity::*;

@@ -70,8 +70,9 @@ pub fn measure(n: u32) -> Value {
         )
         .expect("load the built-in component"),
     );
+    // The deadline is set per request below.
     let instance_limits = InstanceLimits {
-        timeout: std::time::Duration::from_secs(30),
+        deadline: Instant::now(),
         max_memory_bytes: limits.max_memory_bytes,
         max_response_bytes: 4 << 20,
         fuel: None,
@@ -120,8 +121,13 @@ pub fn measure(n: u32) -> Value {
             let loaded = loaded.clone();
             async move {
                 for _ in 0..rounds {
+                    let limits = InstanceLimits {
+                        deadline: Instant::now() + std::time::Duration::from_secs(30),
+                        ..instance_limits
+                    };
+                    let busy = Arc::new(tokio::sync::Semaphore::new(1));
                     let response =
-                        instance::run(loaded.clone(), request(), caller(), instance_limits)
+                        instance::run(loaded.clone(), request(), caller(), limits, busy)
                             .await
                             .expect("greet answered");
                     let body = response

@@ -343,7 +343,7 @@ mod tests {
 
     #[test]
     fn tagged_devices_have_separate_shares() {
-        let admission = Admission::new(10, 1);
+        let admission = Admission::new(10, 1, 1);
         let ci = tagged(
             Some("100.64.0.1"),
             serde_json::json!({"c/x": [{"role": "ci"}]}),

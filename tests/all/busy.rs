@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use serde_json::json;
-use tailmcp_tests::{MCP_HEADERS, Reply, Tailmcp, fixtures, tools_call, try_send};
+use tailmcp_tests::{MCP_HEADERS, Reply, Tailmcp, cpu_time, fixtures, tools_call, try_send};
 use tokio::net::TcpStream;
 
 /// A `tools/call` of the fixture's never-ending `spin` tool by `login`
@@ -81,16 +81,6 @@ fn assert_stopped_in_time(what: &str, took: Duration, reply: &Result<Reply, Stri
         503 => assert_eq!(reply.headers["retry-after"], "1", "{what}"),
         other => panic!("{what}: status {other}: {:?}", reply.body),
     }
-}
-
-/// Server CPU time (user + system) so far, from /proc.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
-    // Fields after the parenthesised command name; utime and stime are 14 and 15.
-    let rest = stat.rsplit_once(')').expect("stat has a command name").1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
 }
 
 /// What another caller asks while caller A's calls all loop.

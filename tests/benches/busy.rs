@@ -20,7 +20,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use serde_json::json;
-use tailmcp_tests::{MCP_HEADERS, Tailmcp, fixtures, tools_call, try_send};
+use tailmcp_tests::{MCP_HEADERS, Tailmcp, cpu_time, fixtures, tools_call, try_send};
 
 const LEVELS: [usize; 5] = [0, 1, 2, 8, 32];
 const CONNECTIONS: usize = 16;
@@ -62,15 +62,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// Server CPU time (user + system) so far, from /proc.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
-    let rest = stat.rsplit_once(')').expect("stat has a command name").1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
 }
 
 /// Part 1, one row: B's greet latency while `n` calls loop, by one caller

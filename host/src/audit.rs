@@ -98,9 +98,17 @@ impl AuditLog {
     pub fn record(&self, entry: &Entry<'_>) {
         let mut line = json!({
             "time": rfc3339(SystemTime::now()),
-            "caller": match &entry.caller.user {
-                Some(user) => json!(user.login),
-                None => json!("tagged device"),
+            // A request with neither a user nor capabilities is no tagged
+            // device: it came without any identity (e.g. through Funnel).
+            "caller": match (&entry.caller.user, entry.caller.capabilities.is_empty()) {
+                (Some(user), _) => json!(user.login),
+                (None, false) => json!("tagged device"),
+                (None, true) => json!("anonymous"),
+            },
+            "identity": match (&entry.caller.user, entry.caller.capabilities.is_empty()) {
+                (Some(_), _) => "user",
+                (None, false) => "tagged-device",
+                (None, true) => "none",
             },
             "capabilities": entry.caller.capabilities,
             "tool": entry.tool,

@@ -87,15 +87,13 @@ pub async fn handle(
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
+    let proxied = request.headers().contains_key("x-forwarded-for");
     // Strip first: no `Tailscale-*` header survives past this line.
     let identity = identity::take_identity(request.headers_mut(), trust);
     for warning in &identity.warnings {
         tracing::warn!("{method} {path}: ignoring identity header {warning}");
     }
-    let mut caller = identity.caller;
-    if caller.user.is_none() {
-        caller.user.clone_from(&app.config.dev_identity);
-    }
+    let caller = with_dev_caller(&app.config, &identity, proxied);
     let who = caller.describe();
     let response = if identity.funnel && !app.config.allow_funnel {
         reject(
@@ -112,6 +110,18 @@ pub async fn handle(
         started.elapsed().as_secs_f64() * 1000.0,
     );
     Ok(response)
+}
+
+/// The request's caller, or the dev caller for a request with no identity
+/// at all that came straight from this machine: one that went through a
+/// proxy (X-Forwarded-For, as `tailscale serve` sets), came through Funnel
+/// or carries any user or capability keeps exactly what it carries.
+fn with_dev_caller(config: &Config, identity: &identity::Identity, proxied: bool) -> Caller {
+    let bare = identity.caller.user.is_none() && identity.caller.capabilities.is_empty();
+    match &config.dev_caller {
+        Some(dev) if bare && !proxied && !identity.funnel => dev.clone(),
+        _ => identity.caller.clone(),
+    }
 }
 
 async fn route(

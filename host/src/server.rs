@@ -45,7 +45,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
         cache,
     });
     let started = std::time::Instant::now();
-    let component = initial_component(&loader, &config.component)?;
+    let component = initial_component(&loader, &config.component, config.builtin_until_present)?;
     tracing::info!(
         "serving component {} (sha256 {}, {} in {:.0}ms)",
         component.source,
@@ -72,12 +72,15 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
             config.listen
         );
     }
-    if let Some(user) = &config.dev_identity {
+    if let Some(dev) = &config.dev_caller {
+        let who = match &dev.user {
+            Some(user) => format!("{} ({})", user.login, user.display_name),
+            None => "a tagged device".to_string(),
+        };
+        let grants = serde_json::to_string(&dev.capabilities).unwrap_or_default();
         tracing::warn!(
-            "DEVELOPMENT MODE: requests without Tailscale identity are treated as {} ({}). \
-             Never use --dev-identity on a tailnet.",
-            user.login,
-            user.display_name
+            "DEVELOPMENT MODE: local requests without Tailscale identity are treated as {who} \
+             with capabilities {grants}. Never use the --dev-* options on a tailnet."
         );
     }
     // Policy, audit log and signal handlers are ready before the server
@@ -141,10 +144,23 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
 }
 
 /// The component to start with. A `--component` file that does not exist
-/// yet (an empty `components/` volume) is not an error: the built-in
-/// component serves until the file appears.
-fn initial_component(loader: &Loader, source: &ComponentSource) -> Result<Loaded> {
+/// is an error (a typo must not quietly serve greet with a healthy
+/// `/healthz`), unless `--builtin-until-present` asks for the built-in
+/// component until the file appears (an empty `components/` volume).
+fn initial_component(
+    loader: &Loader,
+    source: &ComponentSource,
+    builtin_until_present: bool,
+) -> Result<Loaded> {
     match source {
+        ComponentSource::File(path) if !builtin_until_present && !path.exists() => {
+            wasmtime::bail!(
+                "component `{}` does not exist (check --component / TAILMCP_COMPONENT); to serve \
+                 the built-in greet component until the file appears, pass \
+                 --builtin-until-present (TAILMCP_BUILTIN_UNTIL_PRESENT=1)",
+                path.display()
+            )
+        }
         ComponentSource::File(path) if path.exists() => {
             let bytes = std::fs::read(path)
                 .with_context(|| format!("cannot read component `{}`", path.display()))?;

@@ -142,7 +142,7 @@ impl AuditLog {
 }
 
 /// `2026-11-26T19:53:02.123Z`, from the system clock, without a date crate.
-fn rfc3339(time: SystemTime) -> String {
+pub(crate) fn rfc3339(time: SystemTime) -> String {
     let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
     let (days, rest) = (secs / 86_400, secs % 86_400);

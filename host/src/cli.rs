@@ -43,6 +43,71 @@ pub enum Command {
     /// Precompile a .wasm component to a .cwasm that `serve` loads in about
     /// a millisecond (same tailmcp version and engine settings only).
     Compile(CompileArgs),
+    /// Check a tool policy file, or explain what it lets one caller do.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Report mistakes: wrong value types (with line numbers), tool names
+    /// the component does not offer, rules that can never match. Exit 0
+    /// only when there are none.
+    Check {
+        /// The policy file (TOML).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The component whose tools/list names the known tools.
+        /// Default: the built-in greet component.
+        #[arg(long, value_name = "PATH")]
+        component: Option<PathBuf>,
+    },
+    /// Print which tools a caller sees and which rule allows each.
+    Explain {
+        /// The policy file (TOML).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The component whose tools to go through. Default: the built-in one.
+        #[arg(long, value_name = "PATH")]
+        component: Option<PathBuf>,
+        /// The caller's login.
+        #[arg(long = "as", value_name = "LOGIN", required_unless_present = "tagged")]
+        login: Option<String>,
+        /// The caller's display name (default: the login).
+        #[arg(long, value_name = "NAME", requires = "login")]
+        name: Option<String>,
+        /// The caller's capabilities, as JSON in the
+        /// Tailscale-App-Capabilities form.
+        #[arg(long, value_name = "JSON")]
+        grant: Option<String>,
+        /// The caller is a tagged device: no user, only --grant.
+        #[arg(long, conflicts_with = "login", requires = "grant")]
+        tagged: bool,
+    },
+}
+
+impl PolicyCommand {
+    /// The caller `explain` is about.
+    pub fn caller(
+        login: Option<String>,
+        name: Option<String>,
+        grant: Option<&str>,
+    ) -> Result<Caller, String> {
+        let capabilities = match grant {
+            Some(json) => {
+                crate::identity::parse_capabilities(json).map_err(|e| format!("--grant: {e}"))?
+            }
+            None => Default::default(),
+        };
+        Ok(Caller {
+            user: login.map(|login| User {
+                display_name: name.unwrap_or_else(|| login.clone()),
+                login,
+                profile_pic_url: None,
+            }),
+            capabilities,
+        })
+    }
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@
 //! | one request in a fresh instance        | `instance.rs`        |
 //! | concurrency: total and per-caller      | `limits.rs`          |
 //! | tool policy (grants, logins)           | `policy.rs`          |
+//! | `tailmcp policy check` / `explain`     | `policy_cmd.rs`      |
 //! | audit log of tool calls                | `audit.rs`           |
 //! | reading a JSON-RPC envelope            | `rpc.rs`             |
 //! | what a request's store holds           | `state.rs`           |
@@ -40,6 +41,7 @@ pub mod limits;
 pub mod listen;
 pub mod periodic;
 pub mod policy;
+pub mod policy_cmd;
 pub mod reload;
 pub mod request;
 pub mod rpc;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tailmcp::cli::{Cli, Command};
+use tailmcp::cli::{Cli, Command, PolicyCommand};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -42,6 +42,39 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Policy(PolicyCommand::Check { file, component }) => {
+            match tailmcp::policy_cmd::check(&file, component.as_deref()).await {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Policy(PolicyCommand::Explain {
+            file,
+            component,
+            login,
+            name,
+            grant,
+            tagged: _,
+        }) => {
+            let caller = match PolicyCommand::caller(login, name, grant.as_deref()) {
+                Ok(caller) => caller,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match tailmcp::policy_cmd::explain(&file, component.as_deref(), &caller).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Health(args) => match tailmcp::health::probe(&args.listen, args.timeout).await {
             Ok(body) => {
                 println!("{body}");

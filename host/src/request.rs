@@ -134,6 +134,9 @@ async fn route(
             Method::GET | Method::HEAD => {
                 let mut report = health::report(&app.component);
                 report["sseSessions"] = json!(app.sessions.len());
+                if let Some(policy) = app.policy() {
+                    report["policy"] = policy.health();
+                }
                 json_response(StatusCode::OK, &report)
             }
             _ => reject(

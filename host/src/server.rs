@@ -105,7 +105,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
     let app = Arc::new(App::new(config, active, policy, audit));
     let watching = _watcher.is_some();
     let _policy_reloader = match policy_path {
-        Some(path) => reload_policy_on_sighup(path, app.clone()),
+        Some(path) => reload_policy_on_sighup(path, app.clone(), app.config.watch_interval),
         // SIGHUP would otherwise end the process: say there is nothing to reload.
         None if !watching => ignore_sighup(),
         None => None,
@@ -290,20 +290,52 @@ fn spawn_connection<IO>(
     });
 }
 
-/// Re-reads the policy on SIGHUP; a file that fails to parse keeps the old one.
-fn reload_policy_on_sighup(path: PathBuf, app: Arc<App>) -> Option<tokio::task::JoinHandle<()>> {
+/// Re-reads the policy on SIGHUP, and when its contents change (checked
+/// every `poll`: a distroless container has no `kill` to send SIGHUP with,
+/// and a ConfigMap update arrives as a new file); a file that fails to
+/// parse keeps the old one.
+fn reload_policy_on_sighup(
+    path: PathBuf,
+    app: Arc<App>,
+    poll: Duration,
+) -> Option<tokio::task::JoinHandle<()>> {
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()?;
     Some(tokio::spawn(async move {
-        while hangup.recv().await.is_some() {
+        let mut ticker = tokio::time::interval(poll.max(Duration::from_millis(10)));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // What was last tried, so a broken file is reported once, not every poll.
+        let mut tried = policy_sha256(&path);
+        loop {
+            let why = tokio::select! {
+                signal = hangup.recv() => match signal {
+                    Some(()) => "SIGHUP",
+                    None => return,
+                },
+                _ = ticker.tick() => {
+                    let now = policy_sha256(&path);
+                    if now.is_none() || now == tried {
+                        continue;
+                    }
+                    tried = now;
+                    "the file changed"
+                }
+            };
             match Policy::load(&path) {
                 Ok(policy) => {
                     app.set_policy(policy);
-                    tracing::info!("SIGHUP: reloaded the tool policy from `{}`", path.display());
+                    tracing::info!("{why}: reloaded the tool policy from `{}`", path.display());
                 }
-                Err(e) => tracing::warn!("SIGHUP: {e}; keeping the previous policy"),
+                Err(e) => tracing::warn!("{why}: {e}; keeping the previous policy"),
             }
         }
     }))
+}
+
+/// The policy file's sha256, or `None` while it cannot be read (mid-rename).
+fn policy_sha256(path: &std::path::Path) -> Option<String> {
+    std::fs::read(path)
+        .ok()
+        .map(|bytes| crate::engine::sha256_hex(&bytes))
 }
 
 /// Logs SIGHUP instead of dying of it when there is nothing to reload.

@@ -163,7 +163,11 @@ impl Policy {
 
     /// For each of `tools`: the number (from 1) of the first rule that lets
     /// `caller` use it, or `None` when no rule does.
-    pub fn explain<'t>(&self, caller: &Caller, tools: &'t [String]) -> Vec<(&'t str, Option<usize>)> {
+    pub fn explain<'t>(
+        &self,
+        caller: &Caller,
+        tools: &'t [String],
+    ) -> Vec<(&'t str, Option<usize>)> {
         tools
             .iter()
             .map(|tool| {
@@ -360,7 +364,10 @@ logins = ["ops@example.com"]
         assert_eq!(findings.len(), 3, "{findings:?}");
         assert!(findings[0].contains("unknown tool `gret`"), "{findings:?}");
         assert!(findings[1].contains("never matches"), "{findings:?}");
-        assert!(findings[2].contains("not a Tailscale app capability"), "{findings:?}");
+        assert!(
+            findings[2].contains("not a Tailscale app capability"),
+            "{findings:?}"
+        );
         let alice = caller(Some("alice@example.com"), json!({}));
         assert_eq!(
             policy.explain(&alice, &known),

@@ -89,7 +89,6 @@ struct Case {
 
 #[tokio::test]
 async fn flags_and_environment_accept_what_people_type() {
-
     let cases = [
         Case {
             name: "localhost:PORT listens on loopback",
@@ -212,7 +211,13 @@ async fn flags_and_environment_accept_what_people_type() {
         },
         Case {
             name: "dev tagged device with a user",
-            args: &["--dev-tagged", "--dev-identity", "a@b", "--dev-grant", GRANT],
+            args: &[
+                "--dev-tagged",
+                "--dev-identity",
+                "a@b",
+                "--dev-grant",
+                GRANT,
+            ],
             env: &[],
             want: Err("without a user"),
         },
@@ -238,7 +243,10 @@ async fn flags_and_environment_accept_what_people_type() {
             _ => false,
         };
         if !ok {
-            failures.push(format!("{}: wanted {:?}, got {got:?}", case.name, case.want));
+            failures.push(format!(
+                "{}: wanted {:?}, got {got:?}",
+                case.name, case.want
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -266,7 +274,10 @@ async fn empty_public_names_means_any_name() {
     let Started::Listening(log) = serve_local(&[], &[("TAILMCP_PUBLIC_NAMES", "")]).await else {
         panic!("does not start with an empty TAILMCP_PUBLIC_NAMES");
     };
-    assert!(!log.contains("reachable through tailscale serve at"), "{log}");
+    assert!(
+        !log.contains("reachable through tailscale serve at"),
+        "{log}"
+    );
 }
 
 fn whoami(reply: &Value) -> &Value {
@@ -348,7 +359,11 @@ async fn dev_caller_only_for_bare_local_requests() {
             .json();
         let me = whoami(&reply);
         assert_eq!(me["login"], case.login, "{}: {reply}", case.name);
-        assert_eq!(me["capabilities"], case.capabilities, "{}: {reply}", case.name);
+        assert_eq!(
+            me["capabilities"], case.capabilities,
+            "{}: {reply}",
+            case.name
+        );
     }
 }
 
@@ -416,4 +431,183 @@ async fn audit_names_requests_without_identity() {
         assert_eq!(last["caller"], case.caller, "{}: {last}", case.name);
         assert_eq!(last["identity"], case.identity, "{}: {last}", case.name);
     }
+}
+
+/// `tailmcp policy ARGS`: exit success, stdout and stderr.
+fn policy(args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(tailmcp_bin())
+        .arg("policy")
+        .args(args)
+        .output()
+        .expect("run tailmcp policy");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn policy_check_on_good_and_bad_files() {
+    struct File {
+        name: &'static str,
+        toml: &'static str,
+        ok: bool,
+        says: &'static str,
+    }
+    let files = [
+        File {
+            name: "good, with a list of grant values",
+            toml: "[[allow]]\ntools = [\"greet\"]\nlogins = [\"*\"]\n\n[[allow]]\ntools = [\"*\"]\n\
+                   capability = \"example.com/cap/tailmcp\"\ngrant = { role = [\"admin\", \"ops\"] }\n",
+            ok: true,
+            says: "ok (2 tools checked: greet, whoami)",
+        },
+        File {
+            name: "unknown tool",
+            toml: "[[allow]]\ntools = [\"greet\", \"gret\"]\nlogins = [\"*\"]\n",
+            ok: false,
+            says: "rule 1: unknown tool `gret`",
+        },
+        File {
+            name: "wrong value type, with its line",
+            toml: "[[allow]]\nlogins = [\"*\"]\ntools = \"greet\"\n",
+            ok: false,
+            says: "line 3: invalid type",
+        },
+        File {
+            name: "a rule that can never match",
+            toml: "[[allow]]\ntools = [\"greet\"]\ncapability = \"example.com/cap/tailmcp\"\ngrant = { role = [] }\n",
+            ok: false,
+            says: "never matches",
+        },
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for file in &files {
+        let path = dir.path().join("policy.toml");
+        std::fs::write(&path, file.toml).unwrap();
+        let (ok, text) = policy(&["check", path.to_str().unwrap()]);
+        assert_eq!(ok, file.ok, "{}: {text}", file.name);
+        assert!(text.contains(file.says), "{}: {text}", file.name);
+    }
+}
+
+#[tokio::test]
+async fn policy_explain_says_which_rule_allows_each_tool() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("policy.toml");
+    std::fs::write(
+        &path,
+        "[[allow]]\ntools = [\"greet\"]\nlogins = [\"*\"]\n\n[[allow]]\ntools = [\"whoami\"]\n\
+         capability = \"example.com/cap/tailmcp\"\ngrant = { role = [\"admin\", \"ops\"] }\n",
+    )
+    .unwrap();
+    let path = path.to_str().unwrap();
+    struct Ask {
+        name: &'static str,
+        args: &'static [&'static str],
+        says: &'static [&'static str],
+    }
+    let asks = [
+        Ask {
+            name: "a user without grants",
+            args: &["--as", "alice@example.com"],
+            says: &["greet: allowed by rule 1", "whoami: denied"],
+        },
+        Ask {
+            name: "a user with one of the listed roles",
+            args: &[
+                "--as",
+                "bob@example.com",
+                "--grant",
+                r#"{"example.com/cap/tailmcp":[{"role":"ops"}]}"#,
+            ],
+            says: &["greet: allowed by rule 1", "whoami: allowed by rule 2"],
+        },
+        Ask {
+            name: "a tagged device",
+            args: &["--tagged", "--grant", GRANT],
+            says: &[
+                "a tagged device",
+                "greet: denied",
+                "whoami: allowed by rule 2",
+            ],
+        },
+    ];
+    for ask in &asks {
+        let mut args = vec!["explain", path];
+        args.extend_from_slice(ask.args);
+        let (ok, text) = policy(&args);
+        assert!(ok, "{}: {text}", ask.name);
+        for want in ask.says {
+            assert!(text.contains(want), "{}: no {want:?} in {text}", ask.name);
+        }
+    }
+}
+
+/// Editing the policy file takes effect without SIGHUP, and `/healthz`
+/// names the version in force.
+#[tokio::test]
+async fn policy_reloads_when_its_file_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("policy.toml");
+    let only_greet = "[[allow]]\ntools = [\"greet\"]\nlogins = [\"*\"]\n";
+    std::fs::write(&path, only_greet).unwrap();
+    let server = Tailmcp::start(&[
+        "--policy",
+        path.to_str().unwrap(),
+        "--watch-interval",
+        "100ms",
+        "--dev-identity",
+        "alice@example.com",
+    ])
+    .await;
+    let health = || async {
+        tailmcp_tests::send(server.addr(), "GET", "/healthz", &[], "")
+            .await
+            .json()
+    };
+    let before = health().await;
+    assert_eq!(before["policy"]["rules"], 1, "{before}");
+    let first_sha = before["policy"]["sha256"].clone();
+    assert!(
+        first_sha.as_str().is_some_and(|s| s.len() == 64),
+        "{before}"
+    );
+    let call = || async {
+        post_mcp(server.addr(), &[], &tools_call(1, "whoami", json!({})))
+            .await
+            .json()
+    };
+    assert!(call().await["error"].is_object(), "whoami refused at first");
+    std::fs::write(
+        &path,
+        format!(
+            "{only_greet}\n[[allow]]\ntools = [\"whoami\"]\nlogins = [\"alice@example.com\"]\n"
+        ),
+    )
+    .unwrap();
+    let mut reloaded = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if call().await["result"].is_object() {
+            reloaded = true;
+            break;
+        }
+    }
+    assert!(
+        reloaded,
+        "whoami allowed after the edit:\n{}",
+        server.logs()
+    );
+    let after = health().await;
+    assert_eq!(after["policy"]["rules"], 2, "{after}");
+    assert_ne!(after["policy"]["sha256"], first_sha, "{after}");
+    assert!(after["policy"]["loadedAt"].is_string(), "{after}");
+    assert!(
+        server
+            .logs()
+            .contains("the file changed: reloaded the tool policy")
+    );
 }

@@ -98,9 +98,17 @@ impl AuditLog {
     pub fn record(&self, entry: &Entry<'_>) {
         let mut line = json!({
             "time": rfc3339(SystemTime::now()),
-            "caller": match &entry.caller.user {
-                Some(user) => json!(user.login),
-                None => json!("tagged device"),
+            // A request with neither a user nor capabilities is no tagged
+            // device: it came without any identity (e.g. through Funnel).
+            "caller": match (&entry.caller.user, entry.caller.capabilities.is_empty()) {
+                (Some(user), _) => json!(user.login),
+                (None, false) => json!("tagged device"),
+                (None, true) => json!("anonymous"),
+            },
+            "identity": match (&entry.caller.user, entry.caller.capabilities.is_empty()) {
+                (Some(_), _) => "user",
+                (None, false) => "tagged-device",
+                (None, true) => "none",
             },
             "capabilities": entry.caller.capabilities,
             "tool": entry.tool,
@@ -134,7 +142,7 @@ impl AuditLog {
 }
 
 /// `2026-11-26T19:53:02.123Z`, from the system clock, without a date crate.
-fn rfc3339(time: SystemTime) -> String {
+pub(crate) fn rfc3339(time: SystemTime) -> String {
     let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
     let (days, rest) = (secs / 86_400, secs % 86_400);

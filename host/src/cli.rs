@@ -4,10 +4,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, ComponentSource, Config, parse_duration, parse_size};
-use crate::identity::User;
+use crate::identity::{Caller, User};
 use crate::listen::Listen;
 use crate::sse::SseLimits;
 
@@ -16,15 +17,26 @@ use crate::sse::SseLimits;
 /// Serves a WebAssembly component as an MCP Streamable HTTP endpoint at
 /// /mcp, behind `tailscale serve`, and tells each tool who is calling.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about)]
+#[command(version, about, long_about, after_help = ENV_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// Shown after `--help`: what every flag's environment variable accepts,
+/// and the log filter, which is not a flag.
+const ENV_HELP: &str = "\
+Every flag can also be set by its environment variable (shown as [env: ...]).
+On/off flags take 1/0, true/false, yes/no or on/off there.
+Durations: 250ms, 30s, 2m, 1h, 1m30s (a unit is required).
+Sizes: 65536, 512KiB, 64MiB, 1GiB.
+Logging: RUST_LOG sets the log filter (default: info), e.g. RUST_LOG=debug or
+RUST_LOG=info,tailmcp::access=warn to hide the per-request access lines.";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the MCP endpoint (/mcp) and a health check (/healthz).
+    #[command(after_help = ENV_HELP)]
     Serve(Box<ServeArgs>),
     /// Probe a running server's /healthz; exit 0 if it is healthy, 1 if not.
     Health(HealthArgs),
@@ -32,6 +44,72 @@ pub enum Command {
     /// --allow-precompiled` loads in about a millisecond (same tailmcp
     /// version and engine settings only).
     Compile(CompileArgs),
+    /// Check a tool policy file, or explain what it lets one caller do.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Report mistakes: wrong value types (with line numbers), tool names
+    /// the component does not offer, rules that can never match. Exit 0
+    /// only when there are none.
+    Check {
+        /// The policy file (TOML).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The component whose tools/list names the known tools.
+        /// Default: the built-in greet component.
+        #[arg(long, value_name = "PATH")]
+        component: Option<PathBuf>,
+    },
+    /// Print which tools a caller sees and which rule allows each.
+    Explain {
+        /// The policy file (TOML).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The component whose tools to go through. Default: the built-in one.
+        #[arg(long, value_name = "PATH")]
+        component: Option<PathBuf>,
+        /// The caller's login.
+        #[arg(long = "as", value_name = "LOGIN", required_unless_present = "tagged")]
+        login: Option<String>,
+        /// The caller's display name (default: the login).
+        #[arg(long, value_name = "NAME", requires = "login")]
+        name: Option<String>,
+        /// The caller's capabilities, as JSON in the
+        /// Tailscale-App-Capabilities form.
+        #[arg(long, value_name = "JSON")]
+        grant: Option<String>,
+        /// The caller is a tagged device: no user, only --grant.
+        #[arg(long, conflicts_with = "login", requires = "grant")]
+        tagged: bool,
+    },
+}
+
+impl PolicyCommand {
+    /// The caller `explain` is about.
+    pub fn caller(
+        login: Option<String>,
+        name: Option<String>,
+        grant: Option<&str>,
+    ) -> Result<Caller, String> {
+        let capabilities = match grant {
+            Some(json) => {
+                crate::identity::parse_capabilities(json).map_err(|e| format!("--grant: {e}"))?
+            }
+            None => Default::default(),
+        };
+        Ok(Caller {
+            user: login.map(|login| User {
+                display_name: name.unwrap_or_else(|| login.clone()),
+                login,
+                profile_pic_url: None,
+            }),
+            capabilities,
+            peer: None,
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -51,8 +129,9 @@ pub struct ServeArgs {
     /// compile`). The file is watched:
     /// replace it (ideally `cp new.wasm x.tmp && mv x.tmp PATH`) and new
     /// requests use the new version; a broken file is refused and the old one
-    /// keeps serving; SIGHUP reloads too. While PATH does not exist, the
-    /// built-in greet component serves. Default: the built-in greet component.
+    /// keeps serving; SIGHUP reloads too. A PATH that does not exist is an
+    /// error, unless --builtin-until-present. Default: the built-in greet
+    /// component.
     #[arg(long, env = "TAILMCP_COMPONENT", value_name = "PATH")]
     pub component: Option<PathBuf>,
 
@@ -60,8 +139,14 @@ pub struct ServeArgs {
     /// is not sandboxed like a .wasm: only from a --component path ending
     /// in .cwasm, never from a .wasm path. Whoever can write that file can
     /// run code as tailmcp. Default: only .wasm, compiled from source.
-    #[arg(long, env = "TAILMCP_ALLOW_PRECOMPILED")]
+    #[arg(long, env = "TAILMCP_ALLOW_PRECOMPILED", value_parser = BoolishValueParser::new())]
     pub allow_precompiled: bool,
+
+    /// While the --component file does not exist (e.g. an empty components
+    /// volume on first start), serve the built-in greet component, and the
+    /// file as soon as it appears. Without this, a missing file fails the start.
+    #[arg(long, env = "TAILMCP_BUILTIN_UNTIL_PRESENT", value_parser = BoolishValueParser::new())]
+    pub builtin_until_present: bool,
 
     /// Directory for compiled components, so restarts and swaps back to a
     /// known version skip compilation. The only place tailmcp writes. It
@@ -71,7 +156,7 @@ pub struct ServeArgs {
     pub cache_dir: Option<PathBuf>,
 
     /// Do not cache compiled components.
-    #[arg(long, env = "TAILMCP_NO_CACHE", conflicts_with = "cache_dir")]
+    #[arg(long, env = "TAILMCP_NO_CACHE", value_parser = BoolishValueParser::new())]
     pub no_cache: bool,
 
     /// How often to check the --component file for changes where file
@@ -80,10 +165,28 @@ pub struct ServeArgs {
     pub watch_interval: Duration,
 
     /// DEVELOPMENT ONLY: treat requests without Tailscale identity as coming
-    /// from this login, so you can try tools without a tailnet. Identity
-    /// from `tailscale serve`, when present, still wins.
+    /// from this login, so you can try tools without a tailnet. Allowed only
+    /// on a loopback TCP --listen address, and never applied to a request
+    /// that carries X-Forwarded-For or any Tailscale identity (so a request
+    /// through `tailscale serve` is always its real caller).
     #[arg(long, env = "TAILMCP_DEV_IDENTITY", value_name = "LOGIN")]
     pub dev_identity: Option<String>,
+
+    /// DEVELOPMENT ONLY: app capabilities (grants) for the dev caller, as
+    /// JSON in the Tailscale-App-Capabilities form, e.g.
+    /// '{"example.com/cap/tailmcp":[{"role":"admin"}]}'. Same rules as
+    /// --dev-identity.
+    #[arg(long, env = "TAILMCP_DEV_GRANT", value_name = "JSON")]
+    pub dev_grant: Option<String>,
+
+    /// DEVELOPMENT ONLY: the dev caller is a tagged device: no user, only
+    /// the --dev-grant capabilities. Same rules as --dev-identity.
+    #[arg(
+        long,
+        env = "TAILMCP_DEV_TAGGED",
+        value_parser = BoolishValueParser::new()
+    )]
+    pub dev_tagged: bool,
 
     /// Display name for --dev-identity (default: the login).
     #[arg(
@@ -118,7 +221,7 @@ pub struct ServeArgs {
 
     /// Serve requests from the public internet through Tailscale Funnel
     /// (they carry no identity). Refused with 403 by default.
-    #[arg(long, env = "TAILMCP_ALLOW_FUNNEL")]
+    #[arg(long, env = "TAILMCP_ALLOW_FUNNEL", value_parser = BoolishValueParser::new())]
     pub allow_funnel: bool,
 
     /// Largest request body; larger ones get 413 before the component runs.
@@ -200,7 +303,7 @@ pub struct ServeArgs {
 
     /// Include tool arguments in the audit log (off by default: they may hold
     /// personal data).
-    #[arg(long, env = "TAILMCP_AUDIT_ARGUMENTS", requires = "audit_log")]
+    #[arg(long, env = "TAILMCP_AUDIT_ARGUMENTS", value_parser = BoolishValueParser::new())]
     pub audit_arguments: bool,
 
     /// With --audit-arguments, cut arguments to this much JSON.
@@ -209,7 +312,7 @@ pub struct ServeArgs {
 
     /// Do not serve the legacy HTTP+SSE transport (GET /sse, POST /messages),
     /// which older clients and `mcp-remote --transport sse-only` use.
-    #[arg(long, env = "TAILMCP_NO_LEGACY_SSE")]
+    #[arg(long, env = "TAILMCP_NO_LEGACY_SSE", value_parser = BoolishValueParser::new())]
     pub no_legacy_sse: bool,
 
     /// Open legacy SSE sessions, in total; more get 503.
@@ -256,24 +359,33 @@ impl ServeArgs {
         if self.max_header_size < 8192 {
             return Err("--max-header-size must be at least 8KiB".into());
         }
-        let dev_identity = match self.dev_identity {
-            Some(login) if login.trim().is_empty() => {
-                return Err("--dev-identity needs a login, e.g. alice@example.com".into());
-            }
-            Some(login) => Some(User {
-                display_name: self.dev_name.unwrap_or_else(|| login.clone()),
-                login,
-                profile_pic_url: None,
-            }),
-            None => None,
-        };
+        // Checked here rather than by clap: an env var set to 0 is present
+        // to clap, and must not conflict with anything.
+        if self.no_cache && self.cache_dir.is_some() {
+            return Err("--no-cache and --cache-dir contradict each other; give one".into());
+        }
+        if self.audit_arguments && self.audit_log.is_none() {
+            return Err("--audit-arguments needs --audit-log".into());
+        }
+        let dev_caller = dev_caller(
+            self.dev_identity,
+            self.dev_name,
+            self.dev_grant.as_deref(),
+            self.dev_tagged,
+            &self.listen,
+        )?;
+        // An empty TAILMCP_PUBLIC_NAMES (compose leaves it empty when no
+        // tailnet name is given) means no name check, not "no name allowed".
+        let mut public_names = self.public_names;
+        public_names.retain(|name| !name.trim().is_empty());
         Ok(Config {
             listen: self.listen,
             component: self
                 .component
                 .map_or(ComponentSource::Embedded, ComponentSource::File),
-            dev_identity,
-            public_names: self.public_names,
+            builtin_until_present: self.builtin_until_present,
+            dev_caller,
+            public_names,
             allowed_origins: self.allowed_origins,
             allow_funnel: self.allow_funnel,
             max_body_bytes: self.max_body,
@@ -310,6 +422,74 @@ impl ServeArgs {
             watch_interval: self.watch_interval,
         })
     }
+}
+
+/// The caller requests without identity become (`--dev-identity`,
+/// `--dev-grant`, `--dev-tagged`), refused anywhere but on loopback TCP:
+/// behind `tailscale serve` on a unix socket every tagged device would
+/// become the dev caller, and on a tailnet address every peer would.
+fn dev_caller(
+    login: Option<String>,
+    name: Option<String>,
+    grant: Option<&str>,
+    tagged: bool,
+    listen: &crate::listen::Listen,
+) -> Result<Option<Caller>, String> {
+    let capabilities = match grant {
+        Some(json) => crate::identity::parse_capabilities(json).map_err(|e| {
+            format!(
+                "--dev-grant: {e}; expected e.g. '{{\"example.com/cap/tailmcp\":[{{\"role\":\"admin\"}}]}}'"
+            )
+        })?,
+        None => Default::default(),
+    };
+    let user = match login {
+        Some(login) if login.trim().is_empty() => {
+            return Err("--dev-identity needs a login, e.g. alice@example.com".into());
+        }
+        Some(_) if tagged => {
+            return Err(
+                "--dev-tagged is a device without a user: give it --dev-grant, not --dev-identity"
+                    .into(),
+            );
+        }
+        Some(login) => Some(User {
+            display_name: name.unwrap_or_else(|| login.clone()),
+            login,
+            profile_pic_url: None,
+        }),
+        None if name.is_some() => return Err("--dev-name needs --dev-identity".into()),
+        None => None,
+    };
+    if tagged && capabilities.is_empty() {
+        return Err(
+            "--dev-tagged needs --dev-grant (a tagged device is known only by its grants)".into(),
+        );
+    }
+    if user.is_none() && !tagged {
+        if grant.is_some() {
+            return Err(
+                "--dev-grant needs --dev-identity LOGIN (a user) or --dev-tagged (a tagged device)"
+                    .into(),
+            );
+        }
+        return Ok(None);
+    }
+    match listen {
+        crate::listen::Listen::Tcp(addr) if addr.ip().is_loopback() => {}
+        other => {
+            return Err(format!(
+                "--dev-identity, --dev-grant and --dev-tagged are allowed only on a loopback \
+                 TCP address such as 127.0.0.1:8080, not {other}: behind tailscale serve or on \
+                 a tailnet address every caller without identity would get the dev identity"
+            ));
+        }
+    }
+    Ok(Some(Caller {
+        user,
+        capabilities,
+        peer: None,
+    }))
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::identity::User;
+use crate::identity::Caller;
 use crate::listen::Listen;
 use crate::sse::SseLimits;
 
@@ -79,8 +79,12 @@ pub enum ComponentSource {
 pub struct Config {
     pub listen: Listen,
     pub component: ComponentSource,
-    /// Identity given to requests that carry none (development only).
-    pub dev_identity: Option<User>,
+    /// Serve the embedded component while the component file is missing
+    /// (otherwise a missing file fails the start).
+    pub builtin_until_present: bool,
+    /// Caller given to requests that carry no identity and did not come
+    /// through a proxy (development only, loopback TCP only).
+    pub dev_caller: Option<Caller>,
     /// Names clients may use to reach the server; empty means any.
     pub public_names: Vec<String>,
     /// Browser origins allowed to call; `*` allows any.
@@ -130,7 +134,8 @@ impl Config {
         Config {
             listen,
             component: ComponentSource::Embedded,
-            dev_identity: None,
+            builtin_until_present: false,
+            dev_caller: None,
             public_names: Vec::new(),
             allowed_origins: Vec::new(),
             allow_funnel: false,
@@ -159,21 +164,49 @@ impl Config {
     }
 }
 
-/// Parses `500ms`, `30s`, `2m` or a bare number of seconds.
+/// Parses a duration: one or more `<number><unit>` parts with units `ms`,
+/// `s`, `m` and `h`, e.g. `250ms`, `30s`, `1m30s`, `1h`. A bare number is
+/// refused rather than guessed at (seconds? milliseconds?).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (number, unit) = s
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or((s, "s"), |i| s.split_at(i));
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration like 500ms, 30s or 2m"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(n)),
-        "s" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n * 60)),
-        _ => Err(format!("`{s}`: unknown unit `{unit}` (use ms, s or m)")),
+    let text = s.trim();
+    if text.is_empty() {
+        return Err("empty duration: give one like 500ms, 30s, 1m30s or 1h".into());
     }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "`{text}` has no unit: add one, e.g. {text}s (seconds) or {text}ms (milliseconds)"
+        ));
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit_len = rest[digits..]
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len() - digits);
+        let (number, unit) = (&rest[..digits], &rest[digits..digits + unit_len]);
+        let n: u64 = number
+            .parse()
+            .map_err(|_| format!("`{text}` is not a duration like 500ms, 30s, 1m30s or 1h"))?;
+        let part = match unit {
+            "ms" => Duration::from_millis(n),
+            "s" => Duration::from_secs(n),
+            "m" => Duration::from_secs(n.saturating_mul(60)),
+            "h" => Duration::from_secs(n.saturating_mul(3600)),
+            _ => {
+                return Err(format!(
+                    "`{text}`: unknown unit `{unit}` (use ms, s, m or h)"
+                ));
+            }
+        };
+        total = total
+            .checked_add(part)
+            .ok_or_else(|| format!("`{text}` is too long"))?;
+        rest = &rest[digits + unit_len..];
+    }
+    Ok(total)
 }
 
 /// Parses `65536`, `512KiB`, `64MiB` or `1GiB`.
@@ -209,9 +242,19 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
-        assert!(parse_duration("1h").is_err());
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(
+            parse_duration("1h2m3s4ms"),
+            Ok(Duration::from_millis(3_723_004))
+        );
+        let bare = parse_duration("7").unwrap_err();
+        assert!(bare.contains("add one"), "{bare}");
         assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("1d").is_err());
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("").is_err());
         assert_eq!(parse_size("64MiB"), Ok(64 << 20));
         assert_eq!(parse_size("1024"), Ok(1024));
         assert!(parse_size("1MB").is_err());

@@ -18,6 +18,7 @@
 //! | one request in a fresh instance        | `instance.rs`        |
 //! | concurrency: total and per-caller      | `limits.rs`          |
 //! | tool policy (grants, logins)           | `policy.rs`          |
+//! | `tailmcp policy check` / `explain`     | `policy_cmd.rs`      |
 //! | audit log of tool calls                | `audit.rs`           |
 //! | reading a JSON-RPC envelope            | `rpc.rs`             |
 //! | what a request's store holds           | `state.rs`           |
@@ -47,6 +48,7 @@ pub mod logging;
 pub mod output;
 pub mod periodic;
 pub mod policy;
+pub mod policy_cmd;
 pub mod reload;
 pub mod request;
 pub mod rpc;

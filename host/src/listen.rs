@@ -24,10 +24,38 @@ impl FromStr for Listen {
             }
             return Ok(Listen::Unix(PathBuf::from(path)));
         }
-        s.parse::<SocketAddr>().map(Listen::Tcp).map_err(|_| {
-            format!("`{s}` is neither HOST:PORT (e.g. 127.0.0.1:8080, [::1]:8080) nor unix:/path")
-        })
+        if let Ok(addr) = s.parse::<SocketAddr>() {
+            return Ok(Listen::Tcp(addr));
+        }
+        parse_named_host(s).map(Listen::Tcp)
     }
+}
+
+/// `localhost:PORT` means the IPv4 loopback address (what `localhost`
+/// resolves to first nearly everywhere), so the server stays loopback-only
+/// without a DNS lookup; any other form gets an error saying what is wrong.
+fn parse_named_host(s: &str) -> Result<SocketAddr, String> {
+    let Some((host, port)) = s.rsplit_once(':') else {
+        return Err(format!(
+            "`{s}` has no port: use HOST:PORT (e.g. 127.0.0.1:8080, localhost:8080, \
+             [::1]:8080) or unix:/path/to/socket"
+        ));
+    };
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("`{s}`: `{port}` is not a port number (0 to 65535)"))?;
+    if host.eq_ignore_ascii_case("localhost") {
+        return Ok(SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port)));
+    }
+    if host.contains(':') && !host.starts_with('[') {
+        return Err(format!(
+            "`{s}`: put an IPv6 address in brackets, e.g. [::1]:{port}"
+        ));
+    }
+    Err(format!(
+        "`{s}`: `{host}` is not an IP address; give one (127.0.0.1 for this machine only, \
+         0.0.0.0 for every interface) or localhost, e.g. 127.0.0.1:{port}"
+    ))
 }
 
 impl fmt::Display for Listen {
@@ -87,6 +115,22 @@ mod tests {
         assert_eq!(unix, Listen::Unix("/tmp/x.sock".into()));
         assert_eq!(unix.trust(), Trust::Honour);
         assert!("unix:".parse::<Listen>().is_err());
-        assert!("localhost:8080".parse::<Listen>().is_err());
+        assert_eq!(
+            "localhost:8080".parse::<Listen>(),
+            Ok(Listen::Tcp("127.0.0.1:8080".parse().unwrap()))
+        );
+        assert_eq!(
+            "LocalHost:0".parse::<Listen>().unwrap().trust(),
+            Trust::Honour
+        );
+        for (input, says) in [
+            ("localhost", "has no port"),
+            ("localhost:http", "not a port number"),
+            ("example.com:8080", "not an IP address"),
+            ("::1:8080", "in brackets"),
+        ] {
+            let error = input.parse::<Listen>().unwrap_err();
+            assert!(error.contains(says), "{input}: {error}");
+        }
     }
 }

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use tailmcp::cli::{Cli, Command};
+use tailmcp::cli::{Cli, Command, PolicyCommand};
 
 /// After `serve` returns (its drain done or timed out), how long tasks still
 /// running get to be dropped. Guests are dropped at their next epoch yield;
@@ -57,6 +57,39 @@ async fn run(command: Command) -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Policy(PolicyCommand::Check { file, component }) => {
+            match tailmcp::policy_cmd::check(&file, component.as_deref()).await {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Policy(PolicyCommand::Explain {
+            file,
+            component,
+            login,
+            name,
+            grant,
+            tagged: _,
+        }) => {
+            let caller = match PolicyCommand::caller(login, name, grant.as_deref()) {
+                Ok(caller) => caller,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match tailmcp::policy_cmd::explain(&file, component.as_deref(), &caller).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Health(args) => match tailmcp::health::probe(&args.listen, args.timeout).await {
             Ok(body) => {
                 println!("{body}");

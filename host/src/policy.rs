@@ -20,6 +20,10 @@
 //! tools_from_grant = "tools"
 //! ```
 //!
+//! A `grant` field's value is a string, or a list of strings meaning "any
+//! of these": `grant = { role = ["admin", "ops"] }` matches a grant whose
+//! `role` is `admin` or `ops` (or a list holding either).
+//!
 //! A tool is allowed when any rule allows it; with a policy, everything else
 //! is denied. Within one rule every condition it names must hold: a rule
 //! with both `logins` and `capability` allows only those logins, and only
@@ -39,6 +43,34 @@ use crate::identity::Caller;
 pub struct Policy {
     #[serde(default)]
     allow: Vec<Rule>,
+    /// Which file and version this is, for `/healthz` (set by [`Policy::load`]).
+    #[serde(skip)]
+    pub source: Option<Source>,
+}
+
+/// Where a loaded policy came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub path: String,
+    pub sha256: String,
+    pub loaded_at: std::time::SystemTime,
+}
+
+/// A `grant` field's wanted value: one string, or any of several.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Want {
+    One(String),
+    AnyOf(Vec<String>),
+}
+
+impl Want {
+    fn values(&self) -> &[String] {
+        match self {
+            Want::One(value) => std::slice::from_ref(value),
+            Want::AnyOf(values) => values,
+        }
+    }
 }
 
 /// One `[[allow]]` rule.
@@ -54,9 +86,10 @@ struct Rule {
     /// An app capability the caller must hold.
     capability: Option<String>,
     /// Fields one of the capability's grant objects must have (a string
-    /// field equal to the value, or a list containing it).
+    /// field equal to the value, or a list containing it); a list of
+    /// values means any of them.
     #[serde(default)]
-    grant: BTreeMap<String, String>,
+    grant: BTreeMap<String, Want>,
     /// A grant field listing the tools this caller may use.
     tools_from_grant: Option<String>,
 }
@@ -66,7 +99,82 @@ impl Policy {
     pub fn load(path: &Path) -> Result<Policy, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read policy `{}`: {e}", path.display()))?;
-        Policy::parse(&text).map_err(|e| format!("policy `{}`: {e}", path.display()))
+        let mut policy =
+            Policy::parse(&text).map_err(|e| format!("policy `{}`: {e}", path.display()))?;
+        policy.source = Some(Source {
+            path: path.display().to_string(),
+            sha256: crate::engine::sha256_hex(text.as_bytes()),
+            loaded_at: std::time::SystemTime::now(),
+        });
+        Ok(policy)
+    }
+
+    /// The policy's part of the `/healthz` full view.
+    pub fn health(&self) -> Value {
+        match &self.source {
+            Some(source) => serde_json::json!({
+                "path": source.path,
+                "sha256": source.sha256,
+                "loadedAt": crate::audit::rfc3339(source.loaded_at),
+                "rules": self.allow.len(),
+            }),
+            None => serde_json::json!({ "rules": self.allow.len() }),
+        }
+    }
+
+    /// Mistakes that parse but cannot be meant: tool names no component
+    /// offers (`known`, when given) and rules that can never match. One
+    /// line per finding, naming the rule.
+    pub fn check(&self, known: Option<&[String]>) -> Vec<String> {
+        let mut findings = Vec::new();
+        for (n, rule) in self.allow.iter().enumerate() {
+            let which = format!("rule {}", n + 1);
+            if let Some(known) = known {
+                for tool in &rule.tools {
+                    if tool != "*" && !known.contains(tool) {
+                        findings.push(format!(
+                            "{which}: unknown tool `{tool}` (the component offers: {})",
+                            known.join(", ")
+                        ));
+                    }
+                }
+            }
+            for (field, want) in &rule.grant {
+                if want.values().is_empty() {
+                    findings.push(format!(
+                        "{which}: `grant.{field} = []` lists no value, so the rule never matches"
+                    ));
+                }
+            }
+            if rule.logins.iter().any(|login| login.trim().is_empty()) {
+                findings.push(format!("{which}: an empty login never matches"));
+            }
+            if let Some(capability) = &rule.capability
+                && !capability.contains('/')
+            {
+                findings.push(format!(
+                    "{which}: capability `{capability}` is not a Tailscale app capability \
+                     name (domain/path, e.g. example.com/cap/tailmcp), so no grant carries it"
+                ));
+            }
+        }
+        findings
+    }
+
+    /// For each of `tools`: the number (from 1) of the first rule that lets
+    /// `caller` use it, or `None` when no rule does.
+    pub fn explain<'t>(
+        &self,
+        caller: &Caller,
+        tools: &'t [String],
+    ) -> Vec<(&'t str, Option<usize>)> {
+        tools
+            .iter()
+            .map(|tool| {
+                let rule = self.allow.iter().position(|rule| rule.allows(caller, tool));
+                (tool.as_str(), rule.map(|i| i + 1))
+            })
+            .collect()
     }
 
     pub fn parse(text: &str) -> Result<Policy, String> {
@@ -136,7 +244,7 @@ impl Rule {
             let fields_match = self
                 .grant
                 .iter()
-                .all(|(field, want)| has(grant.get(field), want));
+                .all(|(field, want)| want.values().iter().any(|w| has(grant.get(field), w)));
             let tool_named = match &self.tools_from_grant {
                 Some(field) => has(grant.get(field), tool) || has(grant.get(field), "*"),
                 None => self.names(tool),
@@ -229,6 +337,43 @@ logins = ["ops@example.com"]
         assert!(!policy.allows(&caller(None, cap), "deploy"));
         let off_duty = json!({"example.com/cap/mcp": [{"role": "viewer"}]});
         assert!(!policy.allows(&caller(Some("ops@example.com"), off_duty), "deploy"));
+    }
+
+    #[test]
+    fn grant_value_lists_mean_any_of() {
+        let policy = Policy::parse(
+            "[[allow]]\ntools = [\"deploy\"]\ncapability = \"example.com/cap/mcp\"\n\
+             grant = { role = [\"admin\", \"ops\"] }\n",
+        )
+        .unwrap();
+        let with = |role: Value| caller(None, json!({"example.com/cap/mcp": [{"role": role}]}));
+        assert!(policy.allows(&with(json!("ops")), "deploy"));
+        assert!(policy.allows(&with(json!("admin")), "deploy"));
+        assert!(policy.allows(&with(json!(["viewer", "ops"])), "deploy"));
+        assert!(!policy.allows(&with(json!("viewer")), "deploy"));
+    }
+
+    #[test]
+    fn check_and_explain() {
+        let policy = Policy::parse(
+            "[[allow]]\ntools = [\"greet\", \"gret\"]\nlogins = [\"*\"]\n\
+             [[allow]]\ntools = [\"whoami\"]\ncapability = \"mcp\"\ngrant = { role = [] }\n",
+        )
+        .unwrap();
+        let known = ["greet".to_string(), "whoami".to_string()];
+        let findings = policy.check(Some(&known));
+        assert_eq!(findings.len(), 3, "{findings:?}");
+        assert!(findings[0].contains("unknown tool `gret`"), "{findings:?}");
+        assert!(findings[1].contains("never matches"), "{findings:?}");
+        assert!(
+            findings[2].contains("not a Tailscale app capability"),
+            "{findings:?}"
+        );
+        let alice = caller(Some("alice@example.com"), json!({}));
+        assert_eq!(
+            policy.explain(&alice, &known),
+            vec![("greet", Some(1)), ("whoami", None)]
+        );
     }
 
     #[test]

@@ -101,16 +101,14 @@ pub async fn handle(
     // Caller-controlled, so escaped for the log lines below.
     let method = identity::escape(request.method().as_str()).into_owned();
     let path = identity::escape(request.uri().path()).into_owned();
+    let proxied = request.headers().contains_key("x-forwarded-for");
     // Strip first: no `Tailscale-*` header survives past this line.
     let identity = identity::take_identity(request.headers_mut(), trust);
     for warning in &identity.warnings {
         let warning = identity::escape(warning);
         tracing::warn!("{method} {path}: ignoring identity header {warning}");
     }
-    let mut caller = identity.caller;
-    if caller.user.is_none() {
-        caller.user.clone_from(&app.config.dev_identity);
-    }
+    let caller = with_dev_caller(&app.config, &identity, proxied);
     let who = caller.describe();
     let response = if identity.funnel && !app.config.allow_funnel {
         reject(
@@ -127,6 +125,18 @@ pub async fn handle(
         started.elapsed().as_secs_f64() * 1000.0,
     );
     Ok(response)
+}
+
+/// The request's caller, or the dev caller for a request with no identity
+/// at all that came straight from this machine: one that went through a
+/// proxy (X-Forwarded-For, as `tailscale serve` sets), came through Funnel
+/// or carries any user or capability keeps exactly what it carries.
+fn with_dev_caller(config: &Config, identity: &identity::Identity, proxied: bool) -> Caller {
+    let bare = identity.caller.user.is_none() && identity.caller.capabilities.is_empty();
+    match &config.dev_caller {
+        Some(dev) if bare && !proxied && !identity.funnel => dev.clone(),
+        _ => identity.caller.clone(),
+    }
 }
 
 /// Routes a request that arrived at `arrival` (its deadline counts from then).
@@ -147,6 +157,9 @@ async fn route(
                     health::View::Full => {
                         let mut report = health::report(&app.component);
                         report["sseSessions"] = json!(app.sessions.len());
+                        if let Some(policy) = app.policy() {
+                            report["policy"] = policy.health();
+                        }
                         report
                     }
                     health::View::Summary => health::summary(&app.component),

@@ -50,7 +50,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
     });
     warn_about_precompiled(&config);
     let started = std::time::Instant::now();
-    let component = initial_component(&loader, &config.component)?;
+    let component = initial_component(&loader, &config.component, config.builtin_until_present)?;
     tracing::info!(
         "serving component {} (sha256 {}, {} in {:.0}ms)",
         component.source,
@@ -77,12 +77,15 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
             config.listen
         );
     }
-    if let Some(user) = &config.dev_identity {
+    if let Some(dev) = &config.dev_caller {
+        let who = match &dev.user {
+            Some(user) => format!("{} ({})", user.login, user.display_name),
+            None => "a tagged device".to_string(),
+        };
+        let grants = serde_json::to_string(&dev.capabilities).unwrap_or_default();
         tracing::warn!(
-            "DEVELOPMENT MODE: requests without Tailscale identity are treated as {} ({}). \
-             Never use --dev-identity on a tailnet.",
-            user.login,
-            user.display_name
+            "DEVELOPMENT MODE: local requests without Tailscale identity are treated as {who} \
+             with capabilities {grants}. Never use the --dev-* options on a tailnet."
         );
     }
     // Policy, audit log and signal handlers are ready before the server
@@ -107,7 +110,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
     let app = Arc::new(App::new(config, active, policy, audit));
     let watching = _watcher.is_some();
     let _policy_reloader = match policy_path {
-        Some(path) => reload_policy_on_sighup(path, app.clone()),
+        Some(path) => reload_policy_on_sighup(path, app.clone(), app.config.watch_interval),
         // SIGHUP would otherwise end the process: say there is nothing to reload.
         None if !watching => ignore_sighup(),
         None => None,
@@ -148,11 +151,25 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
 }
 
 /// The component to start with. A `--component` file that does not exist
-/// yet (an empty `components/` volume) is not an error: the built-in
-/// component serves until the file appears. A file that is refused (say,
-/// precompiled code at a `.wasm` path) stops the server from starting.
-fn initial_component(loader: &Loader, source: &ComponentSource) -> Result<Loaded> {
+/// is an error (a typo must not quietly serve greet with a healthy
+/// `/healthz`), unless `--builtin-until-present` asks for the built-in
+/// component until the file appears (an empty `components/` volume). A file
+/// that is refused (say, precompiled code at a `.wasm` path) stops the server
+/// from starting.
+fn initial_component(
+    loader: &Loader,
+    source: &ComponentSource,
+    builtin_until_present: bool,
+) -> Result<Loaded> {
     match source {
+        ComponentSource::File(path) if !builtin_until_present && !path.exists() => {
+            wasmtime::bail!(
+                "component `{}` does not exist (check --component / TAILMCP_COMPONENT); to serve \
+                 the built-in greet component until the file appears, pass \
+                 --builtin-until-present (TAILMCP_BUILTIN_UNTIL_PRESENT=1)",
+                path.display()
+            )
+        }
         ComponentSource::File(path) if path.exists() => {
             let bytes = std::fs::read(path)
                 .with_context(|| format!("cannot read component `{}`", path.display()))?;
@@ -341,20 +358,52 @@ impl Drop for RequestFinished {
     }
 }
 
-/// Re-reads the policy on SIGHUP; a file that fails to parse keeps the old one.
-fn reload_policy_on_sighup(path: PathBuf, app: Arc<App>) -> Option<tokio::task::JoinHandle<()>> {
+/// Re-reads the policy on SIGHUP, and when its contents change (checked
+/// every `poll`: a distroless container has no `kill` to send SIGHUP with,
+/// and a ConfigMap update arrives as a new file); a file that fails to
+/// parse keeps the old one.
+fn reload_policy_on_sighup(
+    path: PathBuf,
+    app: Arc<App>,
+    poll: Duration,
+) -> Option<tokio::task::JoinHandle<()>> {
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()?;
     Some(tokio::spawn(async move {
-        while hangup.recv().await.is_some() {
+        let mut ticker = tokio::time::interval(poll.max(Duration::from_millis(10)));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // What was last tried, so a broken file is reported once, not every poll.
+        let mut tried = policy_sha256(&path);
+        loop {
+            let why = tokio::select! {
+                signal = hangup.recv() => match signal {
+                    Some(()) => "SIGHUP",
+                    None => return,
+                },
+                _ = ticker.tick() => {
+                    let now = policy_sha256(&path);
+                    if now.is_none() || now == tried {
+                        continue;
+                    }
+                    tried = now;
+                    "the file changed"
+                }
+            };
             match Policy::load(&path) {
                 Ok(policy) => {
                     app.set_policy(policy);
-                    tracing::info!("SIGHUP: reloaded the tool policy from `{}`", path.display());
+                    tracing::info!("{why}: reloaded the tool policy from `{}`", path.display());
                 }
-                Err(e) => tracing::warn!("SIGHUP: {e}; keeping the previous policy"),
+                Err(e) => tracing::warn!("{why}: {e}; keeping the previous policy"),
             }
         }
     }))
+}
+
+/// The policy file's sha256, or `None` while it cannot be read (mid-rename).
+fn policy_sha256(path: &std::path::Path) -> Option<String> {
+    std::fs::read(path)
+        .ok()
+        .map(|bytes| crate::engine::sha256_hex(&bytes))
 }
 
 /// Logs SIGHUP instead of dying of it when there is nothing to reload.

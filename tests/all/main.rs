@@ -6,6 +6,7 @@ mod clients;
 mod compose;
 mod conformance;
 mod faults;
+mod first_hour;
 mod host;
 mod identity;
 mod modern;

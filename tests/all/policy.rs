@@ -249,7 +249,8 @@ async fn visible_tools_and_allowed_calls_match_the_policy() {
             ("root@example.com", "whoami", "ok"),
             ("tagged device", "greet", "refused"),
             ("tagged device", "whoami", "ok"),
-            ("tagged device", "greet", "refused"),
+            // No user and no capabilities: no identity at all, not a device.
+            ("anonymous", "greet", "refused"),
         ]
     );
     assert_eq!(

@@ -245,7 +245,13 @@ async fn precompiled_cwasm_swaps_in_and_the_cache_serves_restarts() {
 async fn missing_file_serves_the_builtin_component_until_it_appears() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("later.wasm");
-    let server = Tailmcp::start(&["--component", path.to_str().unwrap(), "--no-cache"]).await;
+    let server = Tailmcp::start(&[
+        "--component",
+        path.to_str().unwrap(),
+        "--no-cache",
+        "--builtin-until-present",
+    ])
+    .await;
     assert!(server.logs().contains("does not exist yet"));
     assert_eq!(health(&server).await["component"]["source"], "embedded");
     replace_atomically(&path, &read(fixtures::SWAP_V2));

@@ -110,6 +110,13 @@ impl Replica {
                 }
                 "TAILMCP_CACHE_DIR" => "--cache-dir",
                 "TAILMCP_PUBLIC_NAMES" => "--public-name",
+                // An on/off flag: its env value, not a flag argument.
+                "TAILMCP_BUILTIN_UNTIL_PRESENT" => {
+                    if matches!(value, "1" | "true" | "yes" | "on") {
+                        args.push("--builtin-until-present".to_string());
+                    }
+                    continue;
+                }
                 other => panic!(
                     "deploy/replica/docker-compose.yml sets {other}: teach tests/all/replicas.rs its flag"
                 ),

@@ -481,6 +481,18 @@ async fn serves_through_the_sidecar_only(run: Run) -> (Value, Volumes, Service) 
         "{out}"
     );
     assert!(!out.to_string().contains("mallory"), "{out}");
+    // Out of the box: config/policy.toml is in force and every call is audited.
+    let logs = tailmcp.logs();
+    assert!(
+        logs.contains("tool policy from `") && logs.contains("policy.toml"),
+        "{logs}"
+    );
+    assert!(
+        logs.lines().any(|line| line.starts_with('{')
+            && line.contains(r#""caller":"zoe@example.com""#)
+            && line.contains(r#""tool":"greet""#)),
+        "no audit line for the greet call:\n{logs}"
+    );
 
     // Deploy a component with the README's one command; it sees the accepted
     // capability's grants and no others.

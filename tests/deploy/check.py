@@ -69,44 +69,74 @@ def parse_env_file(text: str) -> dict[str, str]:
     return env
 
 
-_VAR = re.compile(
-    r"\$(?:(?P<escaped>\$)|(?P<bare>[A-Za-z_][A-Za-z0-9_]*)|"
-    r"\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}|(?P<bad>))"
-)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OP = re.compile(r":?[-?+]")
 
 
 def interpolate_str(value: str, env: dict[str, str], where: str) -> str:
     """Compose's interpolation: $$, $VAR, ${VAR}, ${VAR:-d}, ${VAR-d},
-    ${VAR:?err}, ${VAR?err}, ${VAR:+alt}, ${VAR+alt} (no nesting)."""
-
-    def replace(m: re.Match) -> str:
-        if m.group("escaped"):
-            return "$"
-        if m.group("bad") is not None:
+    ${VAR:?err}, ${VAR?err}, ${VAR:+alt}, ${VAR+alt}, with nesting in the
+    default or alternative (`${A:+${B}.${A}}`), as Compose allows."""
+    out, i = [], 0
+    while i < len(value):
+        c = value[i]
+        if c != "$":
+            out.append(c)
+            i += 1
+            continue
+        if value.startswith("$$", i):
+            out.append("$")
+            i += 2
+            continue
+        bare = _NAME.match(value, i + 1)
+        if bare:
+            out.append(env.get(bare.group(0), ""))
+            i = bare.end()
+            continue
+        if not value.startswith("${", i):
             raise Failed(f"{where}: invalid interpolation in {value!r}")
-        name = m.group("bare") or m.group("braced")
-        op, arg = m.group("op"), m.group("arg") or ""
+        # The matching brace, counting nested ${...}.
+        depth, j = 1, i + 2
+        while j < len(value) and depth:
+            if value.startswith("${", j):
+                depth, j = depth + 1, j + 2
+                continue
+            depth -= value[j] == "}"
+            j += 1
+        if depth:
+            raise Failed(f"{where}: unclosed interpolation in {value!r}")
+        inner = value[i + 2 : j - 1]
+        name_m = _NAME.match(inner)
+        if not name_m:
+            raise Failed(f"{where}: invalid interpolation in {value!r}")
+        name, rest = name_m.group(0), inner[name_m.end() :]
+        op_m = _OP.match(rest)
+        if rest and not op_m:
+            raise Failed(f"{where}: invalid interpolation in {value!r}")
+        op = op_m.group(0) if op_m else None
+        arg = interpolate_str(rest[op_m.end() :], env, where) if op_m else ""
         present = name in env
         nonempty = present and env[name] != ""
         if op is None:
-            return env.get(name, "")
-        if op == ":-":
-            return env[name] if nonempty else arg
-        if op == "-":
-            return env[name] if present else arg
-        if op == ":?":
+            out.append(env.get(name, ""))
+        elif op == ":-":
+            out.append(env[name] if nonempty else arg)
+        elif op == "-":
+            out.append(env[name] if present else arg)
+        elif op == ":?":
             if not nonempty:
                 raise Failed(f"{where}: required variable {name} is missing or empty: {arg}")
-            return env[name]
-        if op == "?":
+            out.append(env[name])
+        elif op == "?":
             if not present:
                 raise Failed(f"{where}: required variable {name} is missing: {arg}")
-            return env[name]
-        if op == ":+":
-            return arg if nonempty else ""
-        return arg if present else ""  # "+"
-
-    return _VAR.sub(replace, value)
+            out.append(env[name])
+        elif op == ":+":
+            out.append(arg if nonempty else "")
+        else:  # "+"
+            out.append(arg if present else "")
+        i = j
+    return "".join(out)
 
 
 def interpolate(node, env: dict[str, str], where: str = "docker-compose.yml"):
@@ -396,9 +426,30 @@ def check_topology(
         errors.append(f"{where}: ./components must be mounted read-only")
 
     public = mcp_env.get("TAILMCP_PUBLIC_NAMES", "")
-    want = f"{ts_env.get('TS_HOSTNAME', '')}.{env.get('TAILNET_DNS_NAME', '')}"
+    # The name check is on exactly when .env names the tailnet.
+    want = f"{ts_env.get('TS_HOSTNAME', '')}.{env['TAILNET_DNS_NAME']}" if env.get("TAILNET_DNS_NAME") else ""
     if public != want:
         errors.append(f"{where}: TAILMCP_PUBLIC_NAMES is {public!r}, want the node's name {want!r}")
+
+    # --- audited, with a policy, out of the box
+    audit = flag_value(argv, "--audit-log") or mcp_env.get("TAILMCP_AUDIT_LOG")
+    if not audit:
+        errors.append(f"{where}: TAILMCP_AUDIT_LOG must be set (stderr, or a file on a writable volume)")
+    elif audit != "stderr":
+        am = mount_for(audit, mcp_mounts)
+        if not am or am["read_only"]:
+            errors.append(f"{where}: the audit log {audit!r} must be stderr or on a writable volume")
+    policy = flag_value(argv, "--policy") or mcp_env.get("TAILMCP_POLICY")
+    pr = resolve(policy, mcp_mounts) if policy else None
+    if not pr or pr[0] != "bind":
+        errors.append(f"{where}: the policy {policy!r} must be a file in the repository, bind-mounted")
+    else:
+        if not mount_for(policy, mcp_mounts)["read_only"]:
+            errors.append(f"{where}: the policy's mount must be read-only")
+        local = ROOT / Path(pr[1]).as_posix().lstrip("./") / pr[2]
+        text = files.get(local.relative_to(ROOT).as_posix())
+        if text is None or "[[allow]]" not in text:
+            errors.append(f"{where}: the policy {policy!r} is {local} here, which must exist with an [[allow]] rule")
 
     # --- the sidecar reaches exactly that socket
     if socket:
@@ -538,7 +589,7 @@ def load() -> dict:
     env = parse_env_file(ENV_EXAMPLE.read_text(encoding="utf-8"))
     files = {
         name: (ROOT / name).read_text(encoding="utf-8")
-        for name in ("README.md", "Cargo.toml", "tests/run.sh", "host/build.rs", ".dockerignore", ".gitignore")
+        for name in ("README.md", "Cargo.toml", "tests/run.sh", "host/build.rs", ".dockerignore", ".gitignore", "config/policy.toml")
     }
     return {
         "raw": raw,
@@ -563,6 +614,14 @@ def all_errors(state: dict) -> list[str]:
         compose = effective(state["raw"], state["env"])
     except Failed as e:
         return [str(e)]
+    # `docker compose up` with nothing but TS_AUTHKEY in .env.
+    try:
+        minimal = effective(state["raw"], {"TS_AUTHKEY": state["env"].get("TS_AUTHKEY", "")})
+        names = environment((minimal.get("services") or {}).get("tailmcp") or {}).get("TAILMCP_PUBLIC_NAMES", "")
+        if names:
+            errors.append(f".env with only TS_AUTHKEY: TAILMCP_PUBLIC_NAMES is {names!r}, want none (no name check)")
+    except Failed as e:
+        errors.append(f".env with only TS_AUTHKEY: {e}")
     plain = {k: v for k, v in compose.items() if not k.startswith("_")}
     errors += check_compose_schema(state["raw"], plain)
     errors += check_serve_schema(state["serve"])
@@ -659,7 +718,13 @@ def mutations():
         ("literal auth key", env("tailscale", "TS_AUTHKEY", "tskey-auth-abc"), "TS_AUTHKEY"),
         ("kernel networking", env("tailscale", "TS_USERSPACE", "false"), "TS_USERSPACE"),
         ("state not persisted", env("tailscale", "TS_STATE_DIR", "/tmp/state"), "TS_STATE_DIR"),
-        ("required variable missing from .env.example", lambda s: s["env"].pop("TAILNET_DNS_NAME"), "TAILNET_DNS_NAME"),
+        ("tailnet name required", env("tailmcp", "TAILMCP_PUBLIC_NAMES", "tailmcp.${TAILNET_DNS_NAME:?set it}"), "only TS_AUTHKEY"),
+        ("name check on without a tailnet name", env("tailmcp", "TAILMCP_PUBLIC_NAMES", "${TS_HOSTNAME:-tailmcp}.${TAILNET_DNS_NAME}"), "only TS_AUTHKEY"),
+        ("no audit log", lambda s: svc("tailmcp")(s)["environment"].pop("TAILMCP_AUDIT_LOG"), "TAILMCP_AUDIT_LOG"),
+        ("audit log on the read-only root", env("tailmcp", "TAILMCP_AUDIT_LOG", "/var/log/audit.jsonl"), "audit log"),
+        ("no policy", lambda s: svc("tailmcp")(s)["environment"].pop("TAILMCP_POLICY"), "policy"),
+        ("policy not in the repository", env("tailmcp", "TAILMCP_POLICY", "/config/nope.toml"), "must exist"),
+        ("policy mount writable", lambda s: svc("tailmcp")(s).__setitem__("volumes", [v.replace("./config:/config:ro", "./config:/config") for v in svc("tailmcp")(s)["volumes"]]), "read-only"),
         ("cap not in the README", lambda s: s["files"].__setitem__("README.md", ""), "README.md"),
         # the image and the build
         ("Dockerfile: root user", dockerfile("USER 65532:65532", "USER root"), "non-root USER"),

@@ -574,6 +574,19 @@ def check_kubernetes(state: dict, compose_serve: dict | None) -> list[str]:
     c = volume_at(pod, mcp, cache) if cache else None
     if not c or "emptyDir" not in c[0] or c[1].get("readOnly"):
         errors.append(f"{cw}: TAILMCP_CACHE_DIR {cache!r} must be a writable emptyDir (the root is read-only)")
+    # Audited, with a policy, out of the box.
+    if env_value(mcp, "TAILMCP_AUDIT_LOG", configmaps) != "stderr":
+        errors.append(f"{cw}: TAILMCP_AUDIT_LOG must be stderr (the container's log)")
+    policy = env_value(mcp, "TAILMCP_POLICY", configmaps)
+    p = volume_at(pod, mcp, policy) if policy else None
+    if not p or "configMap" not in p[0]:
+        errors.append(f"{cw}: TAILMCP_POLICY {policy!r} must be on a ConfigMap volume")
+    else:
+        if p[1].get("subPath") or not p[1].get("readOnly"):
+            errors.append(f"{cw}: the policy ConfigMap must be mounted whole and readOnly (subPath never updates)")
+        cm = configmaps.get(p[0]["configMap"].get("name")) or {}
+        if "[[allow]]" not in str((cm.get("data") or {}).get(p[2].lstrip("/"), "")):
+            errors.append(f"{cw}: the policy {policy!r} must be a key of a ConfigMap in the manifest, with an [[allow]] rule")
     component = env_value(mcp, "TAILMCP_COMPONENT", configmaps)
     c = volume_at(pod, mcp, component) if component else None
     if not c or "configMap" not in c[0]:
@@ -893,6 +906,9 @@ def mutations():
         ("k8s: tailscale without the socket", lambda s: container("tailscale")(s).__setitem__("volumeMounts", [m for m in container("tailscale")(s)["volumeMounts"] if m["name"] != "socket"]), "socket's volume"),
         ("k8s: components by subPath", mount("tailmcp", "components", "subPath", "greet.wasm"), "subPath"),
         ("k8s: node's name accepted", cenv("tailmcp", "TAILMCP_PUBLIC_NAMES", "$(POD_NAME).$(TAILNET_DNS_NAME)"), "TAILMCP_PUBLIC_NAMES"),
+        ("k8s: no audit log", lambda s: container("tailmcp")(s).__setitem__("env", [e for e in container("tailmcp")(s)["env"] if e["name"] != "TAILMCP_AUDIT_LOG"]), "TAILMCP_AUDIT_LOG"),
+        ("k8s: no policy", lambda s: container("tailmcp")(s).__setitem__("env", [e for e in container("tailmcp")(s)["env"] if e["name"] != "TAILMCP_POLICY"]), "TAILMCP_POLICY"),
+        ("k8s: policy ConfigMap missing", lambda s: s.__setitem__("k8s_docs", [(f, d) for f, d in s["k8s_docs"] if (d.get("metadata") or {}).get("name") != "tailmcp-policy"]), "policy"),
         ("k8s: dev identity", lambda s: container("tailmcp")(s)["env"].append({"name": "TAILMCP_DEV_IDENTITY", "value": "a@b"}), "TAILMCP_DEV_IDENTITY"),
         ("k8s: one state Secret for all", cenv("tailscale", "TS_KUBE_SECRET", "tailscale"), "per pod"),
         ("k8s: literal auth key", cenv("tailscale", "TS_AUTHKEY", "tskey-auth-abc"), "secretKeyRef"),

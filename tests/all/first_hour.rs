@@ -4,13 +4,11 @@
 //! request that came with identity or through a proxy, and audit lines that
 //! call a request without identity anonymous.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tailmcp_tests::clients::{self, Client};
-use tailmcp_tests::{Injected, ServeStandIn, Tailmcp, post_mcp, tailmcp_bin, tools_call};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tailmcp_tests::{Injected, Launch, ServeStandIn, Tailmcp, post_mcp, tailmcp_bin, tools_call};
 
 /// A component path that does not exist.
 const MISSING: &str = "/nonexistent/tailmcp-first-hour/greet.wasm";
@@ -26,44 +24,11 @@ enum Started {
     Refused(String),
 }
 
-/// Runs `tailmcp serve ARGS` with `env` (and nothing else from TAILMCP_*)
-/// until it listens or exits, then stops it.
+/// Runs `tailmcp serve ARGS` with `env` until it listens or exits, then stops it.
 async fn serve(args: &[&str], env: &[(&str, &str)]) -> Started {
-    let mut command = tokio::process::Command::new(tailmcp_bin());
-    command.arg("serve").args(args);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("TAILMCP_") {
-            command.env_remove(name);
-        }
-    }
-    let mut child = command
-        .envs(env.iter().copied())
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn tailmcp");
-    let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
-    let mut log = String::new();
-    let read = async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            log.push_str(&line);
-            log.push('\n');
-            if line.contains("listening on ") {
-                return true;
-            }
-        }
-        false
-    };
-    let listening = tokio::time::timeout(Duration::from_secs(60), read)
-        .await
-        .expect("tailmcp listens or exits within a minute");
-    let _ = child.kill().await;
-    if listening {
-        Started::Listening(log)
-    } else {
-        Started::Refused(log)
+    match tailmcp_tests::launch(args, env).await {
+        Launch::Listening { log, .. } => Started::Listening(log),
+        Launch::Exited { log, .. } => Started::Refused(log),
     }
 }
 

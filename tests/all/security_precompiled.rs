@@ -6,12 +6,9 @@
 use std::net::SocketAddr;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, BufReader};
-
-use tailmcp_tests::{Tailmcp, fixtures, replace_atomically, send, tailmcp_bin};
+use tailmcp_tests::{Launch, Tailmcp, fixtures, replace_atomically, send, tailmcp_bin};
 
 use crate::reload::{compile, foreign_cwasm, sha256};
 
@@ -248,51 +245,26 @@ enum Launched {
 
 /// Starts `tailmcp serve` on `component` and waits until it listens or exits.
 async fn launch(component: &Path, extra: &[&str], env: &[(&str, &str)]) -> Launched {
-    let mut child = tokio::process::Command::new(tailmcp_bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--no-cache"])
-        .arg("--component")
-        .arg(component)
-        .args(extra)
-        .env_remove("TAILMCP_COMPONENT")
-        .env_remove("TAILMCP_ALLOW_PRECOMPILED")
-        .envs(env.iter().copied())
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn tailmcp");
-    let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
-    let mut stderr = String::new();
-    let read = async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            stderr.push_str(&line);
-            stderr.push('\n');
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                return rest.trim_end_matches("/mcp").parse::<SocketAddr>().ok();
-            }
-        }
-        None
-    };
-    let listening = tokio::time::timeout(Duration::from_secs(60), read)
-        .await
-        .expect("tailmcp listens or exits within a minute");
-    match listening {
-        Some(addr) => {
-            // Keep draining its log so that it never blocks writing it.
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            Launched::Listening {
-                addr,
-                _child: child,
-            }
-        }
-        None => {
-            let status = child.wait().await.expect("wait for tailmcp");
-            Launched::Exited {
-                code: status.code(),
-                stderr,
-            }
-        }
+    let component = component.display().to_string();
+    let mut args = vec![
+        "--listen",
+        "127.0.0.1:0",
+        "--no-cache",
+        "--component",
+        &component,
+    ];
+    args.extend_from_slice(extra);
+    match tailmcp_tests::launch(&args, env).await {
+        Launch::Listening {
+            listening, child, ..
+        } => Launched::Listening {
+            addr: listening
+                .trim_start_matches("http://")
+                .parse()
+                .expect("a TCP address"),
+            _child: child,
+        },
+        Launch::Exited { code, log } => Launched::Exited { code, stderr: log },
     }
 }
 

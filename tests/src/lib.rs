@@ -90,6 +90,73 @@ pub fn cpu_time(pid: u32) -> Duration {
     Duration::from_millis((field(11) + field(12)) * 10) // USER_HZ is 100 on Linux
 }
 
+/// How a `tailmcp serve` started by [`launch`] went.
+pub enum Launch {
+    /// It said it was listening at `listening` (e.g. `http://127.0.0.1:41234`);
+    /// its log so far. Killed when `child` is dropped; its log keeps draining.
+    Listening {
+        listening: String,
+        log: String,
+        child: Child,
+    },
+    /// It exited first, with `code`; its stderr.
+    Exited { code: Option<i32>, log: String },
+}
+
+/// Runs `tailmcp serve ARGS` with `env` (and no other `TAILMCP_*` variable
+/// of this process) until it says it is listening or exits: for tests of
+/// what starts and what is refused at startup.
+pub async fn launch(args: &[&str], env: &[(&str, &str)]) -> Launch {
+    let mut command = Command::new(tailmcp_bin());
+    command.arg("serve").args(args);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("TAILMCP_") {
+            command.env_remove(name);
+        }
+    }
+    let mut child = command
+        .envs(env.iter().copied())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn tailmcp");
+    let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
+    let mut log = String::new();
+    let read = async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            log.push_str(&line);
+            log.push('\n');
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                return Some(rest.trim_end_matches("/mcp").to_string());
+            }
+        }
+        None
+    };
+    let listening = tokio::time::timeout(STARTUP_TIMEOUT, read)
+        .await
+        .expect("tailmcp listens or exits within the startup timeout");
+    match listening {
+        Some(listening) => {
+            // Keep draining its log so that it never blocks writing it.
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            Launch::Listening {
+                listening,
+                log,
+                child,
+            }
+        }
+        None => {
+            let status = child.wait().await.expect("wait for tailmcp");
+            Launch::Exited {
+                code: status.code(),
+                log,
+            }
+        }
+    }
+}
+
 /// A running `tailmcp serve`; killed on drop (its log is printed if the test failed).
 pub struct Tailmcp {
     child: Child,

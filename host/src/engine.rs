@@ -23,11 +23,10 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Dirty memory (per linear memory or table) that a freed pool slot resets
 /// in place rather than handing back to the kernel; anything beyond is
 /// madvised away as before. It stays resident while the slot is free, so the
-/// pool can hold up to `max_instances` times this. A greet request dirties
-/// 64-128 KiB: measured at 64 connections, 64 KiB cost 10-20% more CPU per
-/// request, 128 KiB, 256 KiB and 1 MiB the same; 256 KiB leaves a tool room
-/// for twice greet's work, while a component that fills its memory (say, one
-/// that allocates until it traps) leaves 256 KiB per slot, not 1 MiB.
+/// pool can hold up to `max_instances` times this. Less than a request
+/// dirties costs CPU on every request; more only holds memory. 256 KiB is
+/// about twice what greet dirties (figures: `benches/README.md`, "Memory
+/// over time").
 const KEEP_RESIDENT_BYTES: usize = 256 << 10;
 
 /// Sizes the engine is built for.
@@ -58,13 +57,11 @@ pub fn engine(limits: EngineLimits) -> Result<Engine> {
     // pages the instance dirtied (found with Linux's PAGEMAP_SCAN, kernel 6.7
     // or newer) instead of madvise: the next instance in the slot starts from
     // the same pristine image, but without page faults, copy-on-write faults
-    // and the cross-core TLB shootdowns madvise causes (which had been ~40%
-    // of the server's CPU). Measured on 2 cores, A/B in one session: host CPU
-    // per greet request 75 -> 43 us and 1.55x req/s at 16 connections;
-    // 160 -> 43 us and 3.2x req/s at 64 (with 1 MiB kept; 256 KiB measures
-    // the same). See README, "Performance". Without the ioctl, keeping
-    // memory resident would mean a memset of all KEEP_RESIDENT_BYTES per
-    // request, so older kernels keep the madvise reset.
+    // and the cross-core TLB shootdowns madvise causes, which had been the
+    // largest share of the server's CPU (figures: `benches/README.md`, "What
+    // made it faster"). Without the ioctl, keeping memory resident would mean
+    // a memset of all KEEP_RESIDENT_BYTES per request, so older kernels keep
+    // the madvise reset.
     match build(limits, true) {
         Ok(engine) => Ok(engine),
         Err(e) => {

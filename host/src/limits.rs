@@ -83,9 +83,10 @@ impl Admission {
         }
     }
 
-    /// Admits a request from `caller`, or says why not; never waits.
-    pub fn admit(&self, caller: &Caller) -> Result<Admitted, Refused> {
-        let key = share_key(caller);
+    /// Admits a request of the caller whose [`share_key`] is `key`, or says
+    /// why not; never waits.
+    pub fn admit(&self, key: &str) -> Result<Admitted, Refused> {
+        let key = key.to_string();
         let mut shares = self.per_caller.lock().map_err(|_| Refused::Busy)?;
         if shares.get(&key).map_or(0, |share| share.admitted) >= self.per_caller_max {
             return Err(Refused::CallerBusy);
@@ -153,12 +154,12 @@ impl Budget {
         fraction.max(max_body).min(total)
     }
 
-    /// An empty reservation for a request from `caller`, to grow as its
-    /// body is read.
-    pub fn reservation(&self, caller: &Caller) -> Reservation {
+    /// An empty reservation for a request of the caller whose [`share_key`]
+    /// is `key`, to grow as its body is read.
+    pub fn reservation(&self, key: &str) -> Reservation {
         Reservation {
             ledger: self.ledger.clone(),
-            key: share_key(caller),
+            key: key.to_string(),
             bytes: 0,
             total: self.total,
             per_caller: self.per_caller,
@@ -242,14 +243,20 @@ mod tests {
     #[test]
     fn per_caller_share_then_total() {
         let admission = Admission::new(3, 2, 2);
-        let a1 = admission.admit(&user("a")).unwrap();
-        let _a2 = admission.admit(&user("a")).unwrap();
-        assert_eq!(admission.admit(&user("a")).err(), Some(Refused::CallerBusy));
-        let _b1 = admission.admit(&user("b")).unwrap();
-        assert_eq!(admission.admit(&user("c")).err(), Some(Refused::Busy));
+        let a1 = admission.admit(&share_key(&user("a"))).unwrap();
+        let _a2 = admission.admit(&share_key(&user("a"))).unwrap();
+        assert_eq!(
+            admission.admit(&share_key(&user("a"))).err(),
+            Some(Refused::CallerBusy)
+        );
+        let _b1 = admission.admit(&share_key(&user("b"))).unwrap();
+        assert_eq!(
+            admission.admit(&share_key(&user("c"))).err(),
+            Some(Refused::Busy)
+        );
         drop(a1);
         assert!(
-            admission.admit(&user("a")).is_ok(),
+            admission.admit(&share_key(&user("a"))).is_ok(),
             "a slot and a share freed"
         );
     }
@@ -348,32 +355,41 @@ mod tests {
             Some("100.64.0.1"),
             serde_json::json!({"c/x": [{"role": "ci"}]}),
         );
-        let _held = admission.admit(&ci).unwrap();
-        assert_eq!(admission.admit(&ci).err(), Some(Refused::CallerBusy));
+        let _held = admission.admit(&share_key(&ci)).unwrap();
+        assert_eq!(
+            admission.admit(&share_key(&ci)).err(),
+            Some(Refused::CallerBusy)
+        );
         let other = tagged(
             Some("100.64.0.2"),
             serde_json::json!({"c/x": [{"role": "ci"}]}),
         );
-        assert!(admission.admit(&other).is_ok());
+        assert!(admission.admit(&share_key(&other)).is_ok());
     }
 
     #[test]
     fn budget_per_caller_then_total_and_given_back() {
         let budget = Budget::new(300, 200);
-        let mut a = budget.reservation(&user("a"));
+        let mut a = budget.reservation(&share_key(&user("a")));
         a.grow(150).unwrap();
         assert_eq!(a.grow(51), Err(Refused::CallerBusy), "a is over its share");
-        let mut b = budget.reservation(&user("b"));
+        let mut b = budget.reservation(&share_key(&user("b")));
         b.grow(100).unwrap();
-        let mut c = budget.reservation(&user("c"));
+        let mut c = budget.reservation(&share_key(&user("c")));
         assert_eq!(c.grow(51), Err(Refused::Busy), "the total is spent");
         c.grow(50).unwrap();
         drop(a);
-        let mut a = budget.reservation(&user("a"));
+        let mut a = budget.reservation(&share_key(&user("a")));
         a.grow(150).unwrap();
         drop((a, b, c));
-        budget.reservation(&user("d")).grow(300).unwrap_err();
-        budget.reservation(&user("d")).grow(200).unwrap();
+        budget
+            .reservation(&share_key(&user("d")))
+            .grow(300)
+            .unwrap_err();
+        budget
+            .reservation(&share_key(&user("d")))
+            .grow(200)
+            .unwrap();
     }
 
     #[test]
@@ -386,9 +402,9 @@ mod tests {
     #[test]
     fn busy_slots_are_per_caller() {
         let admission = Admission::new(8, 8, 2);
-        let a1 = admission.admit(&user("a")).unwrap();
-        let a2 = admission.admit(&user("a")).unwrap();
-        let b1 = admission.admit(&user("b")).unwrap();
+        let a1 = admission.admit(&share_key(&user("a"))).unwrap();
+        let a2 = admission.admit(&share_key(&user("a"))).unwrap();
+        let b1 = admission.admit(&share_key(&user("b"))).unwrap();
         assert!(Arc::ptr_eq(&a1.busy_slots(), &a2.busy_slots()));
         assert!(!Arc::ptr_eq(&a1.busy_slots(), &b1.busy_slots()));
         let held = a1.busy_slots().try_acquire_many_owned(2).unwrap();
@@ -399,7 +415,7 @@ mod tests {
         assert!(b1.busy_slots().try_acquire_owned().is_ok(), "b has its own");
         drop((a1, a2));
         drop(held);
-        let again = admission.admit(&user("a")).unwrap();
+        let again = admission.admit(&share_key(&user("a"))).unwrap();
         assert_eq!(again.busy_slots().available_permits(), 2, "a fresh share");
     }
 }

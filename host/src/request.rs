@@ -21,7 +21,7 @@ use crate::health;
 use crate::identity::{self, Caller, Trust};
 use crate::instance::Buffered;
 use crate::instance::{self, Failure, InstanceLimits};
-use crate::limits::{Admission, Budget, Refused, Reservation};
+use crate::limits::{self, Admission, Budget, Refused, Reservation};
 use crate::policy::Policy;
 use crate::reload::Active;
 use crate::rpc;
@@ -206,8 +206,10 @@ async fn run_component(
             .headers_mut()
             .insert(header::HOST, HeaderValue::from_static("localhost"));
     }
+    // Whose share the body and the request count against, computed once.
+    let share = limits::share_key(&caller);
     // The reservation is held until the component is done with the body.
-    let reservation = app.budget.reservation(&caller);
+    let reservation = app.budget.reservation(&share);
     let (request, _reservation) = match read_body(request, &app.config, reservation).await {
         Ok(read) => read,
         Err(response) => return response,
@@ -215,7 +217,7 @@ async fn run_component(
     // The host's one reading of the body decides, and it is all the
     // component gets: a body the host cannot read never reaches it.
     let (parts, body) = request.into_parts();
-    let peek = if parts.method == Method::POST || !body.is_empty() {
+    let mut peek = if parts.method == Method::POST || !body.is_empty() {
         match rpc::read(&body) {
             Ok(reading) => reading,
             Err(refusal) => {
@@ -227,7 +229,9 @@ async fn run_component(
     } else {
         rpc::Reading::empty()
     };
-    let request = http::Request::from_parts(parts, Bytes::from(peek.body.clone()));
+    // The client's bytes are not needed past the host's reading.
+    drop(body);
+    let request = http::Request::from_parts(parts, Bytes::from(std::mem::take(&mut peek.body)));
     let policy = app.policy();
     if let Some(policy) = &policy
         && let Some(tool) = &peek.tool
@@ -247,7 +251,7 @@ async fn run_component(
         // In-band in both eras, as the component answers an unknown tool.
         return error_response(StatusCode::OK, -32602, &message, peek.id.clone());
     }
-    let admitted = match app.admission.admit(&caller) {
+    let admitted = match app.admission.admit(&share) {
         Ok(admitted) => admitted,
         Err(Refused::Busy) => {
             return retry_later(

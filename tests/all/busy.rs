@@ -6,11 +6,10 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
 use serde_json::json;
-use tailmcp_tests::{MCP_HEADERS, Reply, Tailmcp, cpu_time, fixtures, tools_call, try_send};
+use tailmcp_tests::{
+    MCP_HEADERS, Reply, Tailmcp, cpu_time, fixtures, tools_call, try_send, try_send_on,
+};
 use tokio::net::TcpStream;
 
 /// A `tools/call` of the fixture's never-ending `spin` tool by `login`
@@ -35,30 +34,9 @@ fn spin(
 
 /// POSTs `body` to `/mcp` as `login` on `stream` and reads the whole answer.
 async fn call(stream: TcpStream, login: &str, body: &str) -> Result<Reply, String> {
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| format!("handshake: {e}"))?;
-    tokio::spawn(conn);
-    let mut request = http::Request::post("/mcp")
-        .header("host", "localhost")
-        .header("tailscale-user-login", login);
-    for (name, value) in MCP_HEADERS {
-        request = request.header(*name, *value);
-    }
-    let request = request
-        .body(Full::new(Bytes::from(body.to_string())))
-        .map_err(|e| e.to_string())?;
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| format!("request: {e}"))?;
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.map_err(|e| format!("body: {e}"))?;
-    Ok(Reply {
-        status: parts.status.as_u16(),
-        headers: parts.headers,
-        body: body.to_bytes(),
-    })
+    let mut headers = MCP_HEADERS.to_vec();
+    headers.push(("tailscale-user-login", login));
+    try_send_on(stream, "POST", "/mcp", &headers, body.to_string()).await
 }
 
 /// Starts the host on the `fault_spin_tool` fixture.

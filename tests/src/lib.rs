@@ -350,6 +350,18 @@ pub async fn try_send(
     let stream = tokio::net::TcpStream::connect(addr)
         .await
         .map_err(|e| format!("connect: {e}"))?;
+    try_send_on(stream, method, path, headers, body).await
+}
+
+/// Like [`try_send`], on a connection already made (so that a test can
+/// time the request alone).
+pub async fn try_send_on(
+    stream: tokio::net::TcpStream,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Result<Reply, String> {
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| format!("handshake: {e}"))?;

@@ -110,7 +110,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
     let app = Arc::new(App::new(config, active, policy, audit));
     let watching = _watcher.is_some();
     let _policy_reloader = match policy_path {
-        Some(path) => reload_policy_on_sighup(path, app.clone(), app.config.watch_interval),
+        Some(path) => reload_policy(path, app.clone(), app.config.watch_interval),
         // SIGHUP would otherwise end the process: say there is nothing to reload.
         None if !watching => ignore_sighup(),
         None => None,
@@ -362,7 +362,7 @@ impl Drop for RequestFinished {
 /// every `poll`: a distroless container has no `kill` to send SIGHUP with,
 /// and a ConfigMap update arrives as a new file); a file that fails to
 /// parse keeps the old one.
-fn reload_policy_on_sighup(
+fn reload_policy(
     path: PathBuf,
     app: Arc<App>,
     poll: Duration,

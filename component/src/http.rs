@@ -14,7 +14,8 @@ use wasip2::http::types::{
 
 use crate::caller::Caller;
 use crate::server::Server;
-use crate::transport::{self, Request, Response};
+use crate::transport;
+use crate::wire::{Request, Response};
 
 /// The largest request body the component reads. The host enforces its own
 /// (usually smaller) limit before the component runs; this one only keeps a

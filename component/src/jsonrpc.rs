@@ -1,7 +1,7 @@
 //! The JSON-RPC 2.0 envelope: parsing one message, and writing responses.
 //!
 //! Only the envelope is checked here (version, id, method); method params
-//! are the business of [`crate::dispatch`].
+//! are the business of [`crate::dispatch`] and [`crate::handlers`].
 
 use rmcp::model::{ErrorCode, ErrorData, RequestId};
 use serde::Serialize;
@@ -108,6 +108,15 @@ pub fn failure(id: Option<&RequestId>, error: &ErrorData) -> Value {
         Some(id) => json!({ "jsonrpc": "2.0", "id": id, "error": error }),
         None => json!({ "jsonrpc": "2.0", "error": error }),
     }
+}
+
+/// The -32601 error for a method this server does not answer.
+pub fn method_not_found(method: &str) -> ErrorData {
+    ErrorData::new(
+        ErrorCode::METHOD_NOT_FOUND,
+        format!("Method not found: {method}"),
+        None,
+    )
 }
 
 #[cfg(test)]

@@ -10,10 +10,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::caller::{Caller, User};
-use crate::era::{CLIENT_CAPABILITIES_KEY, PROTOCOL_VERSION_KEY};
-use crate::server::{Input, Prompts, Resources, Server};
+use crate::input::Input;
+use crate::meta::{CLIENT_CAPABILITIES_KEY, PROTOCOL_VERSION_KEY};
+use crate::server::{Prompts, Resources, Server};
 use crate::tools::{self, Registered, Tool, no_arguments, register, schema};
-use crate::transport::{Request, Response, handle};
+use crate::transport::handle;
+use crate::wire::{Request, Response};
 
 pub const ACCEPT: &str = "application/json, text/event-stream";
 

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use crate::caller::{Caller, User};
-pub use crate::server::Input;
+pub use crate::input::Input;
 
 /// Every tool this component serves, in the order `tools/list` shows them.
 pub static TOOLS: &[Registered] = &[register::<greet::Greet>(), register::<whoami::Whoami>()];

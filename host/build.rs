@@ -10,7 +10,14 @@ fn main() {
     let root = manifest_dir
         .parent()
         .expect("host/ is inside the workspace");
-    for path in ["component/src", "component/Cargo.toml", "wit", "Cargo.lock"] {
+    for path in [
+        "component/src",
+        "component/Cargo.toml",
+        "protocol/src",
+        "protocol/Cargo.toml",
+        "wit",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
     println!("cargo:rerun-if-env-changed=TAILMCP_COMPONENT_TARGET_DIR");

@@ -18,6 +18,8 @@ fn main() {
         // The conformance fixture builds on the component crate's MCP code.
         root.join("component/src"),
         root.join("component/Cargo.toml"),
+        root.join("protocol/src"),
+        root.join("protocol/Cargo.toml"),
     ] {
         println!("cargo:rerun-if-changed={}", path.display());
     }

@@ -1,18 +1,13 @@
-//! The 2026-07-28 per-request `_meta`: its keys, and reading them from a
-//! request.
+//! The 2026-07-28 per-request `_meta`: its keys (from `tailmcp-protocol`),
+//! and reading them from a request.
 
 use serde_json::{Map, Value};
 
 use crate::jsonrpc;
 
-/// `_meta` key of the protocol version a modern request speaks.
-pub const PROTOCOL_VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
-/// `_meta` key of the client capabilities a modern request declares.
-pub const CLIENT_CAPABILITIES_KEY: &str = "io.modelcontextprotocol/clientCapabilities";
-/// `_meta` key of the client's name and version (optional).
-pub const CLIENT_INFO_KEY: &str = "io.modelcontextprotocol/clientInfo";
-/// Result `_meta` key under which a modern server names itself.
-pub const SERVER_INFO_KEY: &str = "io.modelcontextprotocol/serverInfo";
+pub use tailmcp_protocol::meta::{
+    CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, PROTOCOL_VERSION_KEY, SERVER_INFO_KEY,
+};
 
 /// `params._meta`, when it is an object.
 pub fn request_meta(message: &jsonrpc::Request) -> Option<&Map<String, Value>> {

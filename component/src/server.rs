@@ -12,6 +12,9 @@ use rmcp::model::{
     ResourcesCapability, ServerCapabilities, ToolsCapability,
 };
 
+use tailmcp_protocol::methods::{Capability, Kind, Spec, lookup};
+use tailmcp_protocol::version::Era;
+
 use crate::caller::Caller;
 use crate::input::Input;
 use crate::tools::Registered;
@@ -73,16 +76,36 @@ impl Server {
     pub fn capabilities(&self) -> ServerCapabilities {
         let mut capabilities = ServerCapabilities::default();
         capabilities.tools = Some(ToolsCapability::default());
-        if self.resources.is_some() {
+        if self.has(Capability::Resources) {
             capabilities.resources = Some(ResourcesCapability::default());
         }
-        if self.prompts.is_some() {
+        if self.has(Capability::Prompts) {
             capabilities.prompts = Some(PromptsCapability::default());
         }
-        if self.completions.is_some() {
+        if self.has(Capability::Completions) {
             capabilities.completions = Some(JsonObject::new());
         }
         capabilities
+    }
+
+    /// Whether this server has `capability` (every server has tools).
+    pub fn has(&self, capability: Capability) -> bool {
+        match capability {
+            Capability::Tools => true,
+            Capability::Resources => self.resources.is_some(),
+            Capability::Prompts => self.prompts.is_some(),
+            Capability::Completions => self.completions.is_some(),
+        }
+    }
+
+    /// The method table's row for request `method` if this server answers
+    /// it in `era`; `None` means method not found.
+    pub fn serves(&self, era: Era, method: &str) -> Option<&'static Spec> {
+        lookup(method).filter(|spec| {
+            matches!(spec.kind, Kind::Request(_))
+                && spec.eras.include(era)
+                && spec.needs.is_none_or(|capability| self.has(capability))
+        })
     }
 
     /// The tool registered under `name`.

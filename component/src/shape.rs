@@ -4,6 +4,7 @@
 
 use rmcp::model::{CacheScope, ServerResult};
 use serde_json::{Value, json};
+use tailmcp_protocol::Spec;
 
 use crate::meta::SERVER_INFO_KEY;
 use crate::server::Server;
@@ -14,15 +15,6 @@ use crate::server::Server;
 pub const CACHE_TTL_MS: u64 = 0;
 pub const CACHE_SCOPE: CacheScope = CacheScope::Private;
 
-/// Methods whose 2026-07-28 results carry `ttlMs` and `cacheScope`.
-const CACHEABLE: &[&str] = &[
-    "tools/list",
-    "prompts/list",
-    "resources/list",
-    "resources/templates/list",
-    "resources/read",
-];
-
 /// A 2025 result: no `resultType` (rmcp adds it for 2026-07-28), and only
 /// object-typed structured output.
 pub fn legacy(mut result: ServerResult) -> Value {
@@ -32,14 +24,14 @@ pub fn legacy(mut result: ServerResult) -> Value {
 }
 
 /// A 2026-07-28 result: `resultType`, the server's identity in `_meta`, and
-/// caching hints where the spec asks for them.
-pub fn modern(server: &Server, method: &str, result: ServerResult) -> Value {
+/// caching hints where the method table says the result is cacheable.
+pub fn modern(server: &Server, spec: &Spec, result: ServerResult) -> Value {
     let mut value = serde_json::to_value(result).unwrap_or_default();
     if let Value::Object(object) = &mut value {
         object
             .entry("resultType")
             .or_insert_with(|| json!("complete"));
-        if CACHEABLE.contains(&method) {
+        if spec.cacheable {
             object.entry("ttlMs").or_insert_with(|| json!(CACHE_TTL_MS));
             object
                 .entry("cacheScope")

@@ -107,11 +107,7 @@ fn check_version_header(
         let message = format!(
             "Bad Request: unsupported MCP-Protocol-Version {version:?} (supported: 2026-07-28 \
              with params._meta, or {} with initialize)",
-            LEGACY_VERSIONS
-                .iter()
-                .map(|v| v.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            LEGACY_VERSIONS.join(", ")
         );
         return Err(Response::transport_error(400, &message));
     }

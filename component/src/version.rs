@@ -1,64 +1,61 @@
-//! The protocol-version model: the two eras, the revisions served in each,
-//! and what `initialize` negotiates.
+//! The protocol-version model, from `tailmcp-protocol`, and rmcp's values
+//! for its version strings.
 
 use rmcp::model::ProtocolVersion;
 
-/// Revisions served per request, with `_meta` (modern), newest first.
-pub const MODERN_VERSIONS: &[ProtocolVersion] = &[ProtocolVersion::V_2026_07_28];
+pub use tailmcp_protocol::version::{
+    Era, LEGACY_VERSIONS, MODERN_VERSIONS, SUPPORTED_VERSIONS, is_legacy_version, is_modern_version,
+};
 
-/// Revisions served through `initialize` (legacy), newest first. 2024-11-05
-/// clients are served too: over Streamable HTTP the messages this server
-/// uses are the same.
-pub const LEGACY_VERSIONS: &[ProtocolVersion] = &[
-    ProtocolVersion::V_2025_11_25,
-    ProtocolVersion::V_2025_06_18,
-    ProtocolVersion::V_2025_03_26,
-    ProtocolVersion::V_2024_11_05,
-];
-
-/// Every revision served, newest first: `server/discover`'s
-/// `supportedVersions`, and `supported` in a -32022 error, so that a client
-/// that cannot speak 2026-07-28 learns it may fall back to `initialize`.
-pub const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[
-    ProtocolVersion::V_2026_07_28,
-    ProtocolVersion::V_2025_11_25,
-    ProtocolVersion::V_2025_06_18,
-    ProtocolVersion::V_2025_03_26,
-    ProtocolVersion::V_2024_11_05,
-];
-
-/// The protocol era of one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Era {
-    /// 2024-11-05 … 2025-11-25: `initialize`, errors in-band.
-    Legacy,
-    /// 2026-07-28: per-request `_meta`, `resultType`, `server/discover`.
-    Modern,
-}
-
-/// Whether a version string names the modern era. Versions are dates, so
-/// this is a plain string comparison, as the TypeScript SDK does: an unknown
-/// later or non-date version counts as modern (and is then unsupported).
-pub fn is_modern_version(version: &str) -> bool {
-    version >= ProtocolVersion::V_2026_07_28.as_str()
-}
-
-/// Whether `version` is a legacy revision this server negotiates.
-pub fn is_legacy_version(version: &str) -> bool {
-    LEGACY_VERSIONS.iter().any(|v| v.as_str() == version)
-}
-
-/// What `initialize` counter-offers when the client asks for a version we do
-/// not know: the newest one with an `initialize` handshake.
-pub const LATEST_LEGACY_VERSION: ProtocolVersion = ProtocolVersion::LATEST_WITH_INITIALIZE;
-
-/// The version to answer an `initialize` with: the client's if we serve it,
-/// else our latest legacy one (the client decides whether it can use that).
-/// Never 2026-07-28, which has no `initialize`.
-pub fn negotiate(requested: &str) -> ProtocolVersion {
-    LEGACY_VERSIONS
+/// rmcp's value for a version this crate serves (every one is known to
+/// rmcp; a unit test checks it).
+fn rmcp_version(version: &str) -> Option<ProtocolVersion> {
+    ProtocolVersion::KNOWN_VERSIONS
         .iter()
-        .find(|v| v.as_str() == requested)
+        .find(|known| known.as_str() == version)
         .cloned()
-        .unwrap_or(LATEST_LEGACY_VERSION)
+}
+
+/// The version to answer an `initialize` with (see
+/// [`tailmcp_protocol::version::negotiate`]).
+pub fn negotiate(requested: &str) -> ProtocolVersion {
+    rmcp_version(tailmcp_protocol::version::negotiate(requested))
+        .unwrap_or(ProtocolVersion::LATEST_WITH_INITIALIZE)
+}
+
+/// Every revision served, newest first, for `server/discover`.
+pub fn supported() -> Vec<ProtocolVersion> {
+    SUPPORTED_VERSIONS
+        .iter()
+        .filter_map(|version| rmcp_version(version))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tailmcp_protocol::version::LATEST_LEGACY_VERSION;
+
+    #[test]
+    fn rmcp_knows_every_served_version() {
+        assert_eq!(
+            supported()
+                .iter()
+                .map(ProtocolVersion::as_str)
+                .collect::<Vec<_>>(),
+            SUPPORTED_VERSIONS
+        );
+        assert_eq!(
+            LATEST_LEGACY_VERSION,
+            ProtocolVersion::LATEST_WITH_INITIALIZE.as_str()
+        );
+        for version in LEGACY_VERSIONS {
+            assert_eq!(negotiate(version).as_str(), *version);
+            assert!(rmcp_version(version).is_some_and(|v| v.has_initialize()));
+        }
+        for version in MODERN_VERSIONS {
+            assert!(rmcp_version(version).is_some_and(|v| !v.has_initialize()));
+        }
+        assert_eq!(negotiate("2099-01-01"), ProtocolVersion::V_2025_11_25);
+    }
 }

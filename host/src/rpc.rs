@@ -8,16 +8,18 @@
 //! any language, with any JSON parser) cannot read the request differently
 //! from the host: no "first key wins here, last key wins there".
 //!
+//! Which method names a tool comes from the method table in
+//! `tailmcp-protocol`, the one the component dispatches by.
+//!
 //! Kept free of wasmtime so that `fuzz/` can include this file as it is.
 
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
-
-/// The first protocol revision that carries its version in `_meta`.
-const MODERN_VERSION: &str = "2026-07-28";
-const VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
+use tailmcp_protocol::meta::PROTOCOL_VERSION_KEY;
+use tailmcp_protocol::version::is_modern_version;
+use tailmcp_protocol::{Target, lookup};
 
 /// JSON-RPC error codes the host answers with.
 pub const PARSE_ERROR: i32 = -32700;
@@ -97,7 +99,45 @@ impl Reading {
 pub fn read(body: &[u8]) -> Result<Reading, Refusal> {
     let value = parse_strict(body)
         .map_err(|e| Refusal::new(PARSE_ERROR, format!("Parse error: {e}"), None))?;
-    let object = match &value {
+    let Envelope { object, id, kind } = envelope(&value)?;
+    let method = object
+        .get("method")
+        .and_then(Value::as_str)
+        .map(String::from);
+    let params = object.get("params");
+    let modern = params
+        .and_then(|p| p.get("_meta"))
+        .and_then(|meta| meta.get(PROTOCOL_VERSION_KEY))
+        .and_then(Value::as_str)
+        .is_some_and(is_modern_version);
+    let (tool, arguments) = called_tool(method.as_deref(), params, &id)?;
+    let body = serde_json::to_vec(&value)
+        .map_err(|e| Refusal::new(PARSE_ERROR, format!("Parse error: {e}"), id.clone()))?;
+    Ok(Reading {
+        kind,
+        id,
+        method,
+        tool: if kind == Kind::Request { tool } else { None },
+        arguments: if kind == Kind::Request {
+            arguments
+        } else {
+            None
+        },
+        modern,
+        body,
+    })
+}
+
+/// What [`envelope`] reads of a message.
+struct Envelope<'a> {
+    object: &'a Map<String, Value>,
+    id: Option<Value>,
+    kind: Kind,
+}
+
+/// The envelope of a message: its object, its id and its kind.
+fn envelope(value: &Value) -> Result<Envelope<'_>, Refusal> {
+    let object = match value {
         Value::Object(object) => object,
         Value::Array(_) => {
             return Err(Refusal::new(
@@ -144,45 +184,37 @@ pub fn read(body: &[u8]) -> Result<Reading, Refusal> {
         }
         (None, _) => return Err(invalid("a request needs a method")),
     };
-    let method = object
-        .get("method")
-        .and_then(Value::as_str)
-        .map(String::from);
-    let params = object.get("params");
-    let param = |name: &str| params.and_then(|p| p.get(name));
-    let modern = param("_meta")
-        .and_then(|meta| meta.get(VERSION_KEY))
-        .and_then(Value::as_str)
-        .is_some_and(|version| version >= MODERN_VERSION);
-    let (tool, arguments) = if method.as_deref() == Some("tools/call") {
-        // A tool call the host cannot name is refused here rather than
-        // passed on unjudged.
-        let Some(tool) = param("name").and_then(Value::as_str) else {
-            return Err(Refusal::new(
-                INVALID_PARAMS,
-                "Invalid params: tools/call needs params.name, a string",
-                id.clone(),
-            ));
-        };
-        (Some(tool.to_string()), param("arguments").cloned())
-    } else {
-        (None, None)
+    Ok(Envelope { object, id, kind })
+}
+
+/// The tool and arguments of a method whose target is a tool (per the
+/// method table); `(None, None)` for any other method.
+fn called_tool(
+    method: Option<&str>,
+    params: Option<&Value>,
+    id: &Option<Value>,
+) -> Result<(Option<String>, Option<Value>), Refusal> {
+    let Some(spec) = method
+        .and_then(lookup)
+        .filter(|spec| spec.target == Some(Target::Tool))
+    else {
+        return Ok((None, None));
     };
-    let body = serde_json::to_vec(&value)
-        .map_err(|e| Refusal::new(PARSE_ERROR, format!("Parse error: {e}"), id.clone()))?;
-    Ok(Reading {
-        kind,
-        id,
-        method,
-        tool: if kind == Kind::Request { tool } else { None },
-        arguments: if kind == Kind::Request {
-            arguments
-        } else {
-            None
-        },
-        modern,
-        body,
-    })
+    // A tool call the host cannot name is refused here rather than passed
+    // on unjudged.
+    let Some(tool) = spec.target_in(params) else {
+        return Err(Refusal::new(
+            INVALID_PARAMS,
+            format!(
+                "Invalid params: {} needs params.{}, a string",
+                spec.name,
+                Target::Tool.field()
+            ),
+            id.clone(),
+        ));
+    };
+    let arguments = params.and_then(|p| p.get("arguments")).cloned();
+    Ok((Some(tool.to_string()), arguments))
 }
 
 /// Parses JSON like `serde_json::from_slice::<Value>`, but refuses a key

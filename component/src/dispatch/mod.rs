@@ -6,17 +6,14 @@
 //! an error saying so), and the client's retry brings the answers as
 //! [`Input`].
 //!
-//! | method                                  | legacy | modern | needs            |
-//! |-----------------------------------------|--------|--------|------------------|
-//! | `initialize`, `ping`                    | yes    | -      |                  |
-//! | `server/discover`                       | -      | yes    |                  |
-//! | `tools/list`, `tools/call`              | yes    | yes    |                  |
-//! | `resources/list`, `resources/templates/list`, `resources/read` | yes | yes | [`Server::resources`] |
-//! | `prompts/list`, `prompts/get`           | yes    | yes    | [`Server::prompts`] |
-//! | `completion/complete`                   | yes    | yes    | [`Server::completions`] |
+//! Which methods each era has, and which server capability each needs, is
+//! the method table in `tailmcp-protocol` ([`tailmcp_protocol::METHODS`]);
+//! the `match` below is over its [`Method`]s, so a method added there
+//! without a handler here does not compile.
 
 use rmcp::model::{ErrorData, ServerResult};
 use serde_json::Value;
+use tailmcp_protocol::Method;
 
 use crate::caller::Caller;
 use crate::handlers::params::params_as;
@@ -25,21 +22,6 @@ use crate::jsonrpc::{Request, method_not_found};
 use crate::server::Server;
 use crate::shape;
 use crate::version::Era;
-
-/// Whether `server` answers `method` in `era` (otherwise: method not found).
-pub fn serves(server: &Server, era: Era, method: &str) -> bool {
-    match method {
-        "initialize" | "ping" => era == Era::Legacy,
-        "server/discover" => era == Era::Modern,
-        "tools/list" | "tools/call" => true,
-        "resources/list" | "resources/templates/list" | "resources/read" => {
-            server.resources.is_some()
-        }
-        "prompts/list" | "prompts/get" => server.prompts.is_some(),
-        "completion/complete" => server.completions.is_some(),
-        _ => false,
-    }
-}
 
 /// Handles one request in `era` and shapes its result for that era: a
 /// modern result carries `resultType`, `serverInfo` in `_meta` and, for lists
@@ -51,28 +33,40 @@ pub fn dispatch(
     request: &Request,
     caller: &dyn Fn() -> Caller,
 ) -> Result<Value, ErrorData> {
-    let method = request.method.as_str();
-    if !serves(server, era, method) {
-        return Err(method_not_found(method));
-    }
-    let params = || request.params.clone();
-    let result: ServerResult = match method {
-        "initialize" => lifecycle::initialize(server, params_as(params())?),
-        "ping" => lifecycle::ping(),
-        "server/discover" => lifecycle::discover(server),
-        "tools/list" => tools::list(server, params_as(params())?)?,
-        "tools/call" => tools::call(server, era, request, params_as(params())?, caller)?,
-        "resources/list" => resources::list(server, params_as(params())?)?,
-        "resources/templates/list" => resources::templates_list(server, params_as(params())?)?,
-        "resources/read" => resources::read(server, era, params_as(params())?, caller)?,
-        "prompts/list" => prompts::list(server, params_as(params())?)?,
-        "prompts/get" => prompts::get(server, era, request, params_as(params())?, caller)?,
-        "completion/complete" => completion::complete(server, params_as(params())?)?,
-        other => return Err(method_not_found(other)),
+    let Some((spec, method)) = server
+        .serves(era, &request.method)
+        .and_then(|spec| Some((spec, spec.request()?)))
+    else {
+        return Err(method_not_found(&request.method));
     };
+    let result = run(server, era, method, request, caller)?;
     Ok(match era {
         Era::Legacy => shape::legacy(result),
-        Era::Modern => shape::modern(server, method, result),
+        Era::Modern => shape::modern(server, spec, result),
+    })
+}
+
+/// Runs the handler of `method`.
+fn run(
+    server: &Server,
+    era: Era,
+    method: Method,
+    request: &Request,
+    caller: &dyn Fn() -> Caller,
+) -> Result<ServerResult, ErrorData> {
+    let params = || request.params.clone();
+    Ok(match method {
+        Method::Initialize => lifecycle::initialize(server, params_as(params())?),
+        Method::Ping => lifecycle::ping(),
+        Method::Discover => lifecycle::discover(server),
+        Method::ToolsList => tools::list(server, params_as(params())?)?,
+        Method::ToolsCall => tools::call(server, era, request, params_as(params())?, caller)?,
+        Method::ResourcesList => resources::list(server, params_as(params())?)?,
+        Method::ResourceTemplatesList => resources::templates_list(server, params_as(params())?)?,
+        Method::ResourcesRead => resources::read(server, era, params_as(params())?, caller)?,
+        Method::PromptsList => prompts::list(server, params_as(params())?)?,
+        Method::PromptsGet => prompts::get(server, era, request, params_as(params())?, caller)?,
+        Method::Complete => completion::complete(server, params_as(params())?)?,
     })
 }
 

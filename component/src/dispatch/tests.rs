@@ -5,7 +5,7 @@ use super::*;
 use crate::SERVER;
 use crate::meta::{CLIENT_CAPABILITIES_KEY, SERVER_INFO_KEY};
 use crate::testing::{FULL, alice};
-use crate::version::{LATEST_LEGACY_VERSION, LEGACY_VERSIONS, negotiate};
+use crate::version::{LEGACY_VERSIONS, negotiate};
 
 fn run_on(server: &Server, era: Era, method: &str, params: Value) -> Result<Value, (i32, Value)> {
     let request = Request {
@@ -29,15 +29,18 @@ fn run(method: &str, params: Value) -> Result<Value, (i32, String)> {
 #[test]
 fn negotiates_versions() {
     for v in LEGACY_VERSIONS {
-        assert_eq!(&negotiate(v.as_str()), v);
+        assert_eq!(negotiate(v).as_str(), *v);
     }
-    assert_eq!(negotiate("2099-01-01"), LATEST_LEGACY_VERSION);
+    assert_eq!(
+        negotiate("2099-01-01"),
+        ProtocolVersion::LATEST_WITH_INITIALIZE
+    );
     assert_eq!(
         negotiate("2026-07-28"),
         ProtocolVersion::V_2025_11_25,
         "no initialize in 2026"
     );
-    assert_eq!(negotiate(""), LATEST_LEGACY_VERSION);
+    assert_eq!(negotiate(""), ProtocolVersion::LATEST_WITH_INITIALIZE);
     let r = run("initialize", json!({"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}})).unwrap();
     assert_eq!(r["protocolVersion"], "2025-06-18");
     assert_eq!(r["serverInfo"]["name"], "tailmcp");
@@ -105,9 +108,13 @@ fn which_methods_each_era_serves() {
         ("tools/call", true, true),
         ("logging/setLevel", false, false),
         ("resources/subscribe", false, false),
+        // A notification sent with an id is not a request anyone answers.
+        ("notifications/initialized", false, false),
+        ("notifications/cancelled", false, false),
     ] {
-        assert_eq!(serves(&SERVER, Era::Legacy, method), legacy, "{method}");
-        assert_eq!(serves(&SERVER, Era::Modern, method), modern, "{method}");
+        let serves = |era| SERVER.serves(era, method).is_some();
+        assert_eq!(serves(Era::Legacy), legacy, "{method}");
+        assert_eq!(serves(Era::Modern), modern, "{method}");
     }
     // Resources, prompts and completions only where the server has them.
     for method in [
@@ -119,8 +126,8 @@ fn which_methods_each_era_serves() {
         "completion/complete",
     ] {
         for era in [Era::Legacy, Era::Modern] {
-            assert!(!serves(&SERVER, era, method), "{method}");
-            assert!(serves(&FULL, era, method), "{method}");
+            assert!(SERVER.serves(era, method).is_none(), "{method}");
+            assert!(FULL.serves(era, method).is_some(), "{method}");
         }
     }
 }

@@ -6,6 +6,7 @@
 use base64::Engine as _;
 use rmcp::model::{ErrorCode, ErrorData};
 use serde_json::{Map, Value, json};
+use tailmcp_protocol::lookup;
 
 use crate::jsonrpc;
 use crate::wire::Request;
@@ -19,29 +20,18 @@ pub(super) fn mismatch(header: &str, detail: String) -> ErrorData {
     )
 }
 
-/// Which body field `Mcp-Name` repeats, per method.
-fn name_field(method: &str) -> Option<&'static str> {
-    match method {
-        "tools/call" | "prompts/get" => Some("name"),
-        "resources/read" => Some("uri"),
-        _ => None,
-    }
-}
-
 pub(super) fn check_name_header(
     http: &Request,
     message: &jsonrpc::Request,
 ) -> Result<(), ErrorData> {
-    let Some(field) = name_field(&message.method) else {
+    // Which body field `Mcp-Name` repeats: the method's target.
+    let Some((spec, field)) =
+        lookup(&message.method).and_then(|spec| Some((spec, spec.target?.field())))
+    else {
         return Ok(());
     };
     // A body without the field fails params validation later, in-band.
-    let Some(body) = message
-        .params
-        .as_ref()
-        .and_then(|params| params.get(field))
-        .and_then(Value::as_str)
-    else {
+    let Some(body) = spec.target_in(message.params.as_ref()) else {
         return Ok(());
     };
     let Some(header) = http.header("mcp-name") else {

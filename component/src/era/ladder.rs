@@ -2,11 +2,11 @@
 //! function per rung (numbered as in [`crate::era`]'s docs); the first rung
 //! that fails answers.
 
-use rmcp::model::{ErrorCode, ErrorData, ProtocolVersion};
+use rmcp::model::{ErrorCode, ErrorData};
 use serde_json::{Map, Value, json};
+use tailmcp_protocol::{Target, lookup};
 
 use super::headers::{check_name_header, check_param_headers, mismatch};
-use crate::dispatch;
 use crate::jsonrpc;
 use crate::meta::{CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, PROTOCOL_VERSION_KEY};
 use crate::server::Server;
@@ -102,7 +102,7 @@ fn headers_agree(http: &Request, version: &str, method: &str) -> Result<(), Erro
 
 /// Rung 3: the version is one served per request.
 fn version_served(version: &str) -> Result<(), ErrorData> {
-    if MODERN_VERSIONS.iter().any(|v| v.as_str() == version) {
+    if MODERN_VERSIONS.contains(&version) {
         return Ok(());
     }
     Err(ErrorData::new(
@@ -110,19 +110,11 @@ fn version_served(version: &str) -> Result<(), ErrorData> {
         format!(
             "Unsupported protocol version {version:?}: per-request _meta serves {}; {} are \
              served through initialize",
-            list(MODERN_VERSIONS),
-            list(LEGACY_VERSIONS)
+            MODERN_VERSIONS.join(", "),
+            LEGACY_VERSIONS.join(", ")
         ),
         Some(json!({ "supported": SUPPORTED_VERSIONS, "requested": version })),
     ))
-}
-
-fn list(versions: &[ProtocolVersion]) -> String {
-    versions
-        .iter()
-        .map(ProtocolVersion::as_str)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Rung 4: the required headers are there, and `Mcp-Name` repeats the target.
@@ -144,24 +136,18 @@ fn headers_present(http: &Request, message: &jsonrpc::Request) -> Result<(), Err
 
 /// Rung 5: the method is served in this era, by this server.
 fn method_served(server: &Server, method: &str) -> Result<(), ErrorData> {
-    if dispatch::serves(server, Era::Modern, method) {
+    if server.serves(Era::Modern, method).is_some() {
         Ok(())
     } else {
         Err(jsonrpc::method_not_found(method))
     }
 }
 
-/// The tool a `tools/call` names, when this server has it (an unknown tool
-/// is reported in-band by the dispatcher).
+/// The tool a request calls (its method's target is a tool), when this
+/// server has it (an unknown tool is reported in-band by the dispatcher).
 fn called_tool(server: &Server, message: &jsonrpc::Request) -> Option<&'static Registered> {
-    if message.method != "tools/call" {
-        return None;
-    }
-    message
-        .params
-        .as_ref()
-        .and_then(|params| params.get("name"))
-        .and_then(Value::as_str)
+    let spec = lookup(&message.method).filter(|spec| spec.target == Some(Target::Tool))?;
+    spec.target_in(message.params.as_ref())
         .and_then(|name| server.tool(name))
 }
 

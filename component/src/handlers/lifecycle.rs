@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::server::Server;
 use crate::shape::{CACHE_SCOPE, CACHE_TTL_MS};
-use crate::version::{SUPPORTED_VERSIONS, negotiate};
+use crate::version::{negotiate, supported};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -25,7 +25,7 @@ pub fn initialize(server: &Server, params: InitializeParams) -> ServerResult {
 }
 
 pub fn discover(server: &Server) -> ServerResult {
-    let mut result = DiscoverResult::new(SUPPORTED_VERSIONS.to_vec(), server.capabilities())
+    let mut result = DiscoverResult::new(supported(), server.capabilities())
         .with_server_info(server.info())
         .with_ttl_ms(CACHE_TTL_MS)
         .with_cache_scope(CACHE_SCOPE);

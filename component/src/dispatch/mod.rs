@@ -4,7 +4,7 @@
 //! its own: the server is stateless. A tool or prompt that needs input from
 //! the client answers `input_required` (2026-07-28 only; a 2025 request gets
 //! an error saying so), and the client's retry brings the answers as
-//! [`Input`].
+//! [`crate::Input`].
 //!
 //! Which methods each era has, and which server capability each needs, is
 //! the method table in `tailmcp-protocol` ([`tailmcp_protocol::METHODS`]);

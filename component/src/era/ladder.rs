@@ -27,14 +27,15 @@ pub(super) fn climb(
     meta: &Map<String, Value>,
     server: &Server,
 ) -> Result<(), ErrorData> {
-    let envelope = envelope(meta)?;
+    let envelope = envelope(meta)?; // 1
     let method = message.method.as_str();
-    headers_agree(http, envelope.version, method)?;
-    version_served(envelope.version)?;
-    headers_present(http, message)?;
-    method_served(server, method)?;
+    headers_agree(http, envelope.version, method)?; // 2
+    version_served(envelope.version)?; // 3
+    headers_present(http, message)?; // 4
+    method_served(server, method)?; // 5
     if let Some(tool) = called_tool(server, message) {
-        capabilities_declared(tool, envelope.capabilities)?;
+        capabilities_declared(tool, envelope.capabilities)?; // 6
+        // 7: the Mcp-Param-* headers the tool's schema asks for.
         let arguments = message
             .params
             .as_ref()

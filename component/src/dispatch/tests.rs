@@ -379,3 +379,41 @@ fn prompts_can_ask_2026_clients_for_input() {
         -32600
     );
 }
+
+#[test]
+fn declared_capabilities_are_the_ones_the_table_needs() {
+    use tailmcp_protocol::{Capability, METHODS};
+    for server in [&SERVER, &FULL] {
+        let declared = serde_json::to_value(server.capabilities()).unwrap();
+        for capability in [
+            Capability::Tools,
+            Capability::Resources,
+            Capability::Prompts,
+            Capability::Completions,
+        ] {
+            assert_eq!(
+                declared.get(capability.name()).is_some(),
+                server.has(capability),
+                "{} {}",
+                server.name,
+                capability.name()
+            );
+        }
+        // A method is served in an era that has it exactly when the server
+        // declares what it needs.
+        for spec in METHODS.iter().filter(|spec| spec.request().is_some()) {
+            for era in [Era::Legacy, Era::Modern] {
+                let declares = spec
+                    .needs
+                    .is_none_or(|capability| declared.get(capability.name()).is_some());
+                assert_eq!(
+                    server.serves(era, spec.name).is_some(),
+                    spec.eras.include(era) && declares,
+                    "{} {}",
+                    server.name,
+                    spec.name
+                );
+            }
+        }
+    }
+}

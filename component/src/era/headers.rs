@@ -20,6 +20,7 @@ pub(super) fn mismatch(header: &str, detail: String) -> ErrorData {
     )
 }
 
+/// Rung 4's `Mcp-Name`: it repeats the target the body names.
 pub(super) fn check_name_header(
     http: &Request,
     message: &jsonrpc::Request,

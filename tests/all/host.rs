@@ -24,6 +24,35 @@ async fn healthz_reports_the_component_sha256() {
     );
 }
 
+/// The full view counts the requests a component instance is handling (what
+/// tests wait on instead of sleeping); the tailnet's view does not show it.
+#[tokio::test]
+async fn healthz_counts_requests_in_flight() {
+    let server = Tailmcp::builder()
+        .args(["--component", fixtures::SWAP_V1, "--no-cache"])
+        .serve(Injected::user("alice@example.com", "Alice"))
+        .start()
+        .await;
+    assert_eq!(server.health().await["in_flight"], 0);
+    let addr = server.addr();
+    let slow: Vec<_> = (0..2)
+        .map(|_| tokio::spawn(async move { send(addr, "GET", "/?sleep=1000", &[], "").await }))
+        .collect();
+    server.wait_in_flight(2).await;
+    let summary = send(server.serve().addr, "GET", "/healthz", &[], "")
+        .await
+        .json();
+    assert_eq!(
+        summary,
+        json!({"status": "ok", "component": {"sha256": sha256_hex(&std::fs::read(fixtures::SWAP_V1).unwrap())}}),
+        "through serve: status and sha256 only"
+    );
+    for slow in slow {
+        assert_eq!(slow.await.unwrap().status, 200);
+    }
+    server.wait_in_flight(0).await;
+}
+
 #[tokio::test]
 async fn health_command_probes_a_unix_socket() {
     let server = Tailmcp::builder().unix().start().await;

@@ -41,6 +41,12 @@ cargo clippy --release --locked -p tailmcp-component --target wasm32-wasip2 -- -
 
 step "tests: unit tests, and integration tests against the real binary with real clients"
 cargo test --release --locked --workspace
+if [ "$(id -u)" = 0 ]; then
+  step "tests that need root: the compose service in a container sandbox (tests/deploy/container.sh)"
+  cargo test --release --locked --workspace -- --ignored compose_topology_in_a_container_sandbox
+else
+  echo "not root: skipped the ignored tests that need root (cargo test -- --ignored, as root, runs them)"
+fi
 
 step "conformance: the official MCP suite, 2025-11-25 and 2026-07-28 (tests/conformance/RESULTS.md)"
 bash tests/conformance/run.sh

@@ -17,6 +17,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 
 use crate::identity::Trust;
+use crate::instance;
 use crate::listen::Listen;
 use crate::reload::Active;
 
@@ -59,7 +60,11 @@ pub fn summary(active: &Active) -> Value {
 
 /// The [`View::Full`] body.
 pub fn report(active: &Active) -> Value {
-    let mut report = json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") });
+    let mut report = json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "in_flight": instance::in_flight(),
+    });
     if let (Some(report), Value::Object(active)) = (report.as_object_mut(), active.health()) {
         report.extend(active);
     }

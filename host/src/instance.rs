@@ -5,6 +5,7 @@
 //! holds a worker thread the host needs for I/O and other requests; one that
 //! is still computing at a tick also needs one of its caller's busy slots.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -54,6 +55,31 @@ pub struct InstanceLimits {
     pub fuel: Option<u64>,
 }
 
+/// Requests a component instance is handling right now (`/healthz` `in_flight`).
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// How many requests a component instance is handling right now.
+pub fn in_flight() -> usize {
+    IN_FLIGHT.load(Ordering::Relaxed)
+}
+
+/// Counts one request in [`in_flight`] until dropped (however `run` ends,
+/// a dropped future included).
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> InFlight {
+        IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Runs `request` through a fresh instance of `component` for `caller`,
 /// whose busy guests share `busy_slots`.
 pub async fn run(
@@ -63,6 +89,7 @@ pub async fn run(
     limits: InstanceLimits,
     busy_slots: Arc<Semaphore>,
 ) -> Result<http::Response<HyperOutgoingBody>, Failure> {
+    let _in_flight = InFlight::enter();
     let output = OutputLog {
         output: ComponentOutput::default(),
         component: component.sha256.chars().take(12).collect(),

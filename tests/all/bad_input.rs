@@ -26,7 +26,10 @@ fn call(params: Value) -> Vec<u8> {
 
 #[tokio::test]
 async fn malformed_bodies_get_their_documented_answers() {
-    let server = Tailmcp::start(&["--max-body", "256KiB"]).await;
+    let server = Tailmcp::builder()
+        .args(["--max-body", "256KiB"])
+        .start()
+        .await;
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let huge_string = format!(
         r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"s":"{}"}}}}"#,
@@ -136,7 +139,7 @@ async fn malformed_bodies_get_their_documented_answers() {
 
 #[tokio::test]
 async fn forged_and_malformed_identity_headers() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     let greet = call(json!({"name": "greet"}));
     // (name, headers, whether a user identity survives)
     type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], bool);
@@ -207,7 +210,10 @@ async fn raw(server: &Tailmcp, bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn http_edge_cases() {
-    let server = Tailmcp::start(&["--client-timeout", "1s"]).await;
+    let server = Tailmcp::builder()
+        .args(["--client-timeout", "1s"])
+        .start()
+        .await;
     let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
 
     let http10 = format!(

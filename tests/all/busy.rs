@@ -43,7 +43,7 @@ async fn call(stream: TcpStream, login: &str, body: &str) -> Result<Reply, Strin
 async fn serving(extra: &[&str]) -> Tailmcp {
     let mut args = vec!["--component", fixtures::FAULT_SPIN_TOOL, "--no-cache"];
     args.extend_from_slice(extra);
-    Tailmcp::start(&args).await
+    Tailmcp::builder().args(&args).start().await
 }
 
 /// A looping call's answer: 504 (stopped at its deadline) or 503 with
@@ -117,7 +117,7 @@ pub async fn fault_spin_tool() {
     let calls: Vec<_> = (0..8)
         .map(|i| spin(addr, "a@example.com".into(), i))
         .collect();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.wait_in_flight(8).await;
     for case in OTHERS {
         for round in 0..3 {
             let mut headers = MCP_HEADERS.to_vec();
@@ -208,14 +208,10 @@ async fn sigterm_with_every_slot_looping_exits_in_time() {
     let calls: Vec<_> = (0..8)
         .map(|i| spin(addr, format!("caller{i}@example.com"), i))
         .collect();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.wait_in_flight(8).await;
 
     let signalled = Instant::now();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &server.pid().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(killed.success());
+    assert!(server.signal("TERM"), "kill -TERM");
     let refused = loop {
         if tokio::net::TcpStream::connect(addr).await.is_err() {
             break signalled.elapsed();

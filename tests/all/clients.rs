@@ -4,18 +4,15 @@
 
 use serde_json::{Value, json};
 use tailmcp_tests::clients::{self, Client};
-use tailmcp_tests::{Injected, ServeStandIn, Tailmcp};
+use tailmcp_tests::{Injected, Tailmcp};
 
 const LOGIN: &str = "zoe@example.com";
 const NAME: &str = "Zoë Ünïcode";
 
 async fn check(client: Client, unix: bool) {
-    let server = if unix {
-        Tailmcp::start_unix(&[]).await
-    } else {
-        Tailmcp::start(&[]).await
-    };
-    let serve = ServeStandIn::start(server.backend(), Injected::user(LOGIN, NAME)).await;
+    let server = Tailmcp::builder().serve(Injected::user(LOGIN, NAME));
+    let server = if unix { server.unix() } else { server }.start().await;
+    let serve = server.serve();
     let forged =
         json!({"Tailscale-User-Login": "mallory@evil.example", "Tailscale-User-Name": "Mallory"});
     let out = clients::run(client, &serve.url(), forged, "greet", json!({})).await;

@@ -6,24 +6,23 @@
 //! through it; tailmcp owns no TCP or UDP socket; the README's one-command
 //! deploy swaps a component in; a request for another name gets 403.
 //!
-//! Where the tests run as root, tailmcp also runs as the container would
-//! (`tests/deploy/container.sh`): no network, read-only root, uid 65532, no
-//! capabilities, no new privileges, the volumes at their container paths.
+//! Run as root (`tests/run.sh` does), a further test runs tailmcp as the
+//! container would (`tests/deploy/container.sh`): no network, read-only root,
+//! uid 65532, no capabilities, no new privileges, the volumes at their
+//! container paths.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tailmcp_tests::clients::{self, Client};
 use tailmcp_tests::mounts::{localize_with, mount_for};
 use tailmcp_tests::{
-    Backend, Injected, ServeStandIn, Tailmcp, fixtures, post_mcp, tailmcp_bin, tools_call,
+    Backend, Injected, ServeStandIn, Tailmcp, fixtures, post_mcp, repo, tailmcp_bin, tools_call,
 };
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 /// The capability config/serve.json accepts, and one it does not.
 const ACCEPTED_CAP: &str = "tailmcp.github.io/cap/mcp";
@@ -34,13 +33,6 @@ const STAND_IN_NAME: &[(&str, &str)] = &[
     ("TS_HOSTNAME", "mcp"),
     ("TAILNET_DNS_NAME", "tail1234.ts.net"),
 ];
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is in the repository")
-        .to_path_buf()
-}
 
 /// The compose settings, interpolated with `.env.example` plus `env`.
 async fn export(env: &[(&str, &str)]) -> Value {
@@ -136,11 +128,9 @@ enum Run {
 
 /// tailmcp as the tailmcp service runs it.
 struct Service {
-    child: Child,
+    server: Tailmcp,
     /// The socket, as a path on this machine.
     socket: PathBuf,
-    logs: Arc<Mutex<String>>,
-    _root: Option<tempfile::TempDir>,
 }
 
 impl Service {
@@ -148,58 +138,31 @@ impl Service {
         let svc = &topology["tailmcp"];
         let mounts = &svc["mounts"];
         let argv = strings(&svc["argv"]);
-        assert_eq!(argv[0], "tailmcp", "the image's entrypoint: {argv:?}");
+        assert_eq!(
+            argv[..2],
+            ["tailmcp", "serve"],
+            "the image's entrypoint: {argv:?}"
+        );
         let env: Vec<(String, String)> = svc["environment"]
             .as_object()
             .unwrap()
             .iter()
             .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
             .collect();
-        let (mut command, root) = match run {
-            Run::Local => {
-                let mut command = Command::new(tailmcp_bin());
-                command
-                    .args(argv[1..].iter().map(|a| volumes.localize(mounts, a)))
-                    // The container's environment and nothing else.
-                    .env_clear()
-                    .envs(env.iter().map(|(k, v)| (k, volumes.localize(mounts, v))))
-                    .env("RUST_LOG", "info");
-                (command, None)
+        let server = match run {
+            // The container's command line and environment, and nothing else.
+            Run::Local => Tailmcp::builder()
+                .args(argv[2..].iter().map(|a| volumes.localize(mounts, a)))
+                .env_clear()
+                .envs(env.iter().map(|(k, v)| (k, volumes.localize(mounts, v))))
+                .listen_as_configured(),
+            Run::Container => {
+                let (command, root) = container(svc, volumes, &argv, &env);
+                Tailmcp::builder().command(command).keep(root)
             }
-            Run::Container => container(svc, volumes, &argv, &env),
         };
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn tailmcp");
-        let logs = Arc::new(Mutex::new(String::new()));
-        let (ready, mut listening) = tokio::sync::mpsc::channel::<String>(1);
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let sink = logs.clone();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(rest) = line.split("listening on ").nth(1) {
-                    let _ = ready.try_send(rest.trim_end_matches("/mcp").to_string());
-                }
-                let mut logs = sink.lock().unwrap();
-                logs.push_str(&line);
-                logs.push('\n');
-            }
-        });
-        let listening = tokio::time::timeout(Duration::from_secs(60), listening.recv())
-            .await
-            .ok()
-            .flatten();
-        let Some(listening) = listening else {
-            let _ = child.kill().await;
-            panic!(
-                "tailmcp did not start with compose's settings:\n{}",
-                logs.lock().unwrap()
-            );
-        };
+        let server = server.start().await;
+        let listening = &server.listening;
         let socket = listening
             .strip_prefix("unix:")
             .unwrap_or_else(|| panic!("compose runs tailmcp on {listening}, not a unix socket"));
@@ -209,17 +172,12 @@ impl Service {
                 .host_path(mounts, socket)
                 .unwrap_or_else(|| panic!("the socket {socket} is on no volume")),
         };
-        Service {
-            child,
-            socket,
-            logs,
-            _root: root,
-        }
+        Service { server, socket }
     }
 
     /// tailmcp's pid: the child, or the child of `unshare --fork`.
     fn pid(&self) -> u32 {
-        let pid = self.child.id().expect("tailmcp is running");
+        let pid = self.server.pid();
         match std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")) {
             Ok(children) if !children.trim().is_empty() => {
                 children.split_whitespace().next().unwrap().parse().unwrap()
@@ -229,12 +187,12 @@ impl Service {
     }
 
     fn logs(&self) -> String {
-        self.logs.lock().unwrap().clone()
+        self.server.logs()
     }
 
     /// Runs the service's healthcheck command with the container's
     /// environment, as `docker` does, paths mapped to the volumes' dirs.
-    async fn healthcheck(&self, topology: &Value, volumes: &Volumes) -> bool {
+    async fn healthcheck(topology: &Value, volumes: &Volumes) -> bool {
         let svc = &topology["tailmcp"];
         let mounts = &svc["mounts"];
         let argv = strings(&svc["healthcheck"]);
@@ -261,15 +219,6 @@ impl Service {
     }
 }
 
-impl Drop for Service {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("--- tailmcp log ---\n{}", self.logs());
-        }
-        let _ = self.child.start_kill();
-    }
-}
-
 /// Whether this machine can run `tests/deploy/container.sh` (root, unshare).
 fn can_run_containers() -> bool {
     std::process::Command::new("unshare")
@@ -292,7 +241,7 @@ fn container(
     volumes: &Volumes,
     argv: &[String],
     env: &[(String, String)],
-) -> (Command, Option<tempfile::TempDir>) {
+) -> (Command, tempfile::TempDir) {
     let user = svc["user"].as_str().expect("compose sets a user");
     let (uid, gid) = user.split_once(':').unwrap_or((user, user));
     let mut command = Command::new("unshare");
@@ -348,7 +297,7 @@ fn container(
         ])
         .args(env.iter().map(|(k, v)| format!("{k}={v}")))
         .args(argv);
-    (command, Some(root))
+    (command, root)
 }
 
 /// The process's sockets, from /proc: (TCP/UDP sockets with their local
@@ -455,7 +404,7 @@ async fn serves_through_the_sidecar_only(run: Run) -> (Value, Volumes, Service) 
         tailmcp.logs()
     );
     assert!(
-        tailmcp.healthcheck(&topology, &volumes).await,
+        Service::healthcheck(&topology, &volumes).await,
         "healthcheck failed"
     );
 
@@ -552,28 +501,28 @@ async fn serves_through_the_sidecar_only(run: Run) -> (Value, Volumes, Service) 
 
 #[tokio::test]
 async fn compose_topology_serves_through_the_sidecar_only() {
-    let (topology, volumes, mut tailmcp) = serves_through_the_sidecar_only(Run::Local).await;
+    let (topology, volumes, tailmcp) = serves_through_the_sidecar_only(Run::Local).await;
     let (_, unix) = sockets(tailmcp.pid());
     assert_eq!(unix, [tailmcp.socket.display().to_string()]);
-    // The healthcheck can fail: it does once tailmcp is gone.
-    tailmcp.child.kill().await.unwrap();
+    // The healthcheck can fail: it does once tailmcp is gone (its socket
+    // file stays: the volume is not the harness's temp dir).
+    tailmcp.server.kill().await;
     assert!(
-        !tailmcp.healthcheck(&topology, &volumes).await,
+        !Service::healthcheck(&topology, &volumes).await,
         "healthcheck passed with tailmcp stopped"
     );
 }
 
 /// The same, with tailmcp confined as the container confines it: it needs
-/// no network, no writable root, no privilege.
+/// no network, no writable root, no privilege. It needs root and `unshare`
+/// (tests/deploy/container.sh); `tests/run.sh` runs it when it is root.
 #[tokio::test]
+#[ignore = "needs root and unshare: cargo test -- --ignored as root"]
 async fn compose_topology_in_a_container_sandbox() {
-    if !can_run_containers() {
-        eprintln!(
-            "SKIPPED compose_topology_in_a_container_sandbox: needs root and `unshare` \
-             (tests/deploy/container.sh); CI runs it"
-        );
-        return;
-    }
+    assert!(
+        can_run_containers(),
+        "this test needs root, `unshare`, `setpriv` and `chroot` (tests/deploy/container.sh)"
+    );
     let (topology, _volumes, tailmcp) = serves_through_the_sidecar_only(Run::Container).await;
     let user = topology["tailmcp"]["user"].as_str().unwrap();
     let uid = user.split(':').next().unwrap();
@@ -655,7 +604,7 @@ async fn compose_refuses_requests_for_another_name() {
 /// The negative control for the socket check: a server on 127.0.0.1 is seen.
 #[tokio::test]
 async fn socket_check_sees_a_tcp_listener() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     let (inet, _) = sockets(server.pid());
     let want = format!("port {} state LISTEN", server.addr().port());
     assert!(

@@ -32,13 +32,15 @@ async fn post(server: &Tailmcp, headers: &[(&str, &str)], body: &str) -> (u16, V
 
 #[tokio::test]
 pub async fn conformance_server() {
-    let server = Tailmcp::start(&[
-        "--component",
-        fixtures::CONFORMANCE_SERVER,
-        "--dev-identity",
-        "alice@example.com",
-    ])
-    .await;
+    let server = Tailmcp::builder()
+        .args([
+            "--component",
+            fixtures::CONFORMANCE_SERVER,
+            "--dev-identity",
+            "alice@example.com",
+        ])
+        .start()
+        .await;
 
     // Capabilities: the same in both eras.
     let (_, init) = post(

@@ -5,9 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tailmcp_tests::{
-    Tailmcp, fixtures, greet_wasm, post_mcp, replace_atomically, send, tools_call,
-};
+use tailmcp_tests::{Tailmcp, fixtures, greet_wasm, post_mcp, replace_atomically, tools_call};
 
 const PING: &str = r#"{"jsonrpc":"2.0","id":"req-7","method":"ping"}"#;
 
@@ -21,7 +19,7 @@ async fn serving(
     std::fs::copy(fixture, &path).unwrap();
     let mut args = vec!["--component", path.to_str().unwrap(), "--no-cache"];
     args.extend_from_slice(extra);
-    let server = Tailmcp::start(&args).await;
+    let server = Tailmcp::builder().args(&args).start().await;
     (dir, path, server)
 }
 
@@ -168,10 +166,7 @@ async fn fuel_stops_a_spinning_component() {
         "the tool used up its compute budget and was stopped",
     )
     .await;
-    assert_eq!(
-        send(server.addr(), "GET", "/healthz", &[], "").await.status,
-        200
-    );
+    assert_eq!(server.health().await["status"], "ok");
 }
 
 #[tokio::test]
@@ -198,7 +193,7 @@ async fn full_server_answers_503_and_a_greedy_caller_429() {
         })
     };
     let (a1, a2) = (hold("a@example.com"), hold("a@example.com"));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.wait_in_flight(2).await;
     let started = Instant::now();
     let greedy = post_mcp(
         server.addr(),
@@ -209,7 +204,7 @@ async fn full_server_answers_503_and_a_greedy_caller_429() {
     assert_eq!(greedy.status, 429);
     assert_eq!(greedy.headers["retry-after"], "1");
     let b = hold("b@example.com");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.wait_in_flight(3).await;
     let full = post_mcp(
         server.addr(),
         &[("tailscale-user-login", "c@example.com")],

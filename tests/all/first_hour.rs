@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tailmcp_tests::clients::{self, Client};
-use tailmcp_tests::{Injected, Launch, ServeStandIn, Tailmcp, post_mcp, tailmcp_bin, tools_call};
+use tailmcp_tests::{
+    Injected, ServeStandIn, Tailmcp, post_mcp, sha256_hex, tailmcp_bin, tools_call,
+};
 
 /// A component path that does not exist.
 const MISSING: &str = "/nonexistent/tailmcp-first-hour/greet.wasm";
@@ -24,22 +26,17 @@ enum Started {
     Refused(String),
 }
 
-/// Runs `tailmcp serve ARGS` with `env` until it listens or exits, then stops it.
-async fn serve(args: &[&str], env: &[(&str, &str)]) -> Started {
-    match tailmcp_tests::launch(args, env).await {
-        Launch::Listening { log, .. } => Started::Listening(log),
-        Launch::Exited { log, .. } => Started::Refused(log),
-    }
-}
-
-/// `serve` with a loopback port chosen by the system unless `args` names one.
+/// Runs `tailmcp serve ARGS` with `env` until it listens or exits, then
+/// stops it; on a loopback port chosen by the system unless `args` or `env`
+/// name a listener.
 async fn serve_local(args: &[&str], env: &[(&str, &str)]) -> Started {
+    let mut server = Tailmcp::builder().args(args).envs(env.iter().copied());
     if args.contains(&"--listen") || env.iter().any(|(k, _)| *k == "TAILMCP_LISTEN") {
-        serve(args, env).await
-    } else {
-        let mut all = vec!["--listen", "127.0.0.1:0"];
-        all.extend_from_slice(args);
-        serve(&all, env).await
+        server = server.listen_as_configured();
+    }
+    match server.launch().await {
+        Ok(server) => Started::Listening(server.logs()),
+        Err(exited) => Started::Refused(exited.log),
     }
 }
 
@@ -237,7 +234,7 @@ async fn help_names_rust_log_and_the_value_forms() {
 /// refusing every request.
 #[tokio::test]
 async fn empty_public_names_means_any_name() {
-    let server = Tailmcp::start(&["--public-name", ""]).await;
+    let server = Tailmcp::builder().args(["--public-name", ""]).start().await;
     let reply = post_mcp(server.addr(), &[], &tools_call(1, "greet", json!({}))).await;
     assert_eq!(reply.status, 200, "{:?}\n{}", reply.body, server.logs());
     assert!(!server.logs().contains("https:///mcp"), "{}", server.logs());
@@ -251,15 +248,17 @@ fn whoami(reply: &Value) -> &Value {
 /// proxy, or carrying any identity, keeps exactly what it carries.
 #[tokio::test]
 async fn dev_caller_only_for_bare_local_requests() {
-    let server = Tailmcp::start(&[
-        "--dev-identity",
-        "dev@example.com",
-        "--dev-name",
-        "Dev",
-        "--dev-grant",
-        GRANT,
-    ])
-    .await;
+    let server = Tailmcp::builder()
+        .args([
+            "--dev-identity",
+            "dev@example.com",
+            "--dev-name",
+            "Dev",
+            "--dev-grant",
+            GRANT,
+        ])
+        .start()
+        .await;
     let tagged = ServeStandIn::start(
         server.backend(),
         Injected {
@@ -333,7 +332,10 @@ async fn dev_caller_only_for_bare_local_requests() {
 /// A dev tagged device with grants, seen through a real MCP client.
 #[tokio::test]
 async fn dev_tagged_device_with_grants_through_a_real_client() {
-    let server = Tailmcp::start(&["--dev-tagged", "--dev-grant", GRANT]).await;
+    let server = Tailmcp::builder()
+        .args(["--dev-tagged", "--dev-grant", GRANT])
+        .start()
+        .await;
     let url = format!("{}/mcp", server.listening);
     let out = clients::run(Client::TypeScriptSdk, &url, json!({}), "whoami", json!({})).await;
     // The client reports any tool's result under "greet".
@@ -352,7 +354,10 @@ async fn dev_tagged_device_with_grants_through_a_real_client() {
 async fn audit_names_requests_without_identity() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("audit.jsonl");
-    let server = Tailmcp::start(&["--allow-funnel", "--audit-log", log.to_str().unwrap()]).await;
+    let server = Tailmcp::builder()
+        .args(["--allow-funnel", "--audit-log", log.to_str().unwrap()])
+        .start()
+        .await;
     struct Who {
         name: &'static str,
         injected: Injected,
@@ -517,15 +522,17 @@ async fn policy_reloads_when_its_file_changes() {
     let path = dir.path().join("policy.toml");
     let only_greet = "[[allow]]\ntools = [\"greet\"]\nlogins = [\"*\"]\n";
     std::fs::write(&path, only_greet).unwrap();
-    let server = Tailmcp::start(&[
-        "--policy",
-        path.to_str().unwrap(),
-        "--watch-interval",
-        "100ms",
-        "--dev-identity",
-        "alice@example.com",
-    ])
-    .await;
+    let server = Tailmcp::builder()
+        .args([
+            "--policy",
+            path.to_str().unwrap(),
+            "--watch-interval",
+            "100ms",
+            "--dev-identity",
+            "alice@example.com",
+        ])
+        .start()
+        .await;
     let health = || async {
         tailmcp_tests::send(server.addr(), "GET", "/healthz", &[], "")
             .await
@@ -533,9 +540,9 @@ async fn policy_reloads_when_its_file_changes() {
     };
     let before = health().await;
     assert_eq!(before["policy"]["rules"], 1, "{before}");
-    let first_sha = before["policy"]["sha256"].clone();
-    assert!(
-        first_sha.as_str().is_some_and(|s| s.len() == 64),
+    assert_eq!(
+        before["policy"]["sha256"],
+        sha256_hex(only_greet.as_bytes()),
         "{before}"
     );
     let call = || async {
@@ -543,14 +550,19 @@ async fn policy_reloads_when_its_file_changes() {
             .await
             .json()
     };
-    assert!(call().await["error"].is_object(), "whoami refused at first");
-    std::fs::write(
-        &path,
-        format!(
-            "{only_greet}\n[[allow]]\ntools = [\"whoami\"]\nlogins = [\"alice@example.com\"]\n"
+    let refused = call().await;
+    assert_eq!(
+        (&refused["error"]["code"], &refused["error"]["message"]),
+        (
+            &json!(-32602),
+            &json!("Tool whoami is not available to you")
         ),
-    )
-    .unwrap();
+        "whoami refused at first: {refused}"
+    );
+    let edited = format!(
+        "{only_greet}\n[[allow]]\ntools = [\"whoami\"]\nlogins = [\"alice@example.com\"]\n"
+    );
+    std::fs::write(&path, &edited).unwrap();
     let mut reloaded = false;
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -566,7 +578,11 @@ async fn policy_reloads_when_its_file_changes() {
     );
     let after = health().await;
     assert_eq!(after["policy"]["rules"], 2, "{after}");
-    assert_ne!(after["policy"]["sha256"], first_sha, "{after}");
+    assert_eq!(
+        after["policy"]["sha256"],
+        sha256_hex(edited.as_bytes()),
+        "{after}"
+    );
     assert!(after["policy"]["loadedAt"].is_string(), "{after}");
     assert!(
         server

@@ -13,18 +13,19 @@ fn greet_text(reply: &Value) -> &str {
 /// The fixture reports every header it saw and the WIT caller.
 #[tokio::test]
 pub async fn identity_headers_echo() {
-    let server = Tailmcp::start_unix(&["--component", fixtures::IDENTITY_HEADERS_ECHO]).await;
-    let serve = ServeStandIn::start(
-        server.backend(),
-        Injected {
+    let server = Tailmcp::builder()
+        .unix()
+        .args(["--component", fixtures::IDENTITY_HEADERS_ECHO])
+        .serve(Injected {
             profile_pic: Some("https://example.com/zoe.png".into()),
             capabilities: Some(
                 r#"{"example.com/cap/mcp":[{"role":"👑"},{"tools":["greet"]}]}"#.into(),
             ),
             ..Injected::user("zoe@example.com", "Zoë Ünïcode")
-        },
-    )
-    .await;
+        })
+        .start()
+        .await;
+    let serve = server.serve();
     let forged = [
         ("Tailscale-User-Login", "mallory@evil.example"),
         ("Tailscale-User-Name", "Mallory"),
@@ -70,7 +71,7 @@ pub async fn identity_headers_echo() {
 
 #[tokio::test]
 async fn forged_login_never_reaches_greet() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     let serve = ServeStandIn::start(
         server.backend(),
         Injected::user("alice@example.com", "Alice"),
@@ -98,7 +99,7 @@ async fn forged_login_never_reaches_greet() {
 
 #[tokio::test]
 async fn tagged_device_gets_a_tool_error_even_with_a_forged_login() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     let tagged = Injected {
         capabilities: Some(r#"{"example.com/cap/mcp":[{"role":"ci"}]}"#.into()),
         ..Injected::default()
@@ -118,7 +119,7 @@ async fn tagged_device_gets_a_tool_error_even_with_a_forged_login() {
 
 #[tokio::test]
 async fn identity_is_ignored_on_a_non_loopback_listener() {
-    let server = Tailmcp::start_on("0.0.0.0:0", &[]).await;
+    let server = Tailmcp::builder().on("0.0.0.0:0").start().await;
     assert!(
         server.logs().contains("will be IGNORED"),
         "startup warns: {}",
@@ -147,7 +148,10 @@ async fn identity_is_ignored_on_a_non_loopback_listener() {
 
 #[tokio::test]
 async fn dev_identity_fills_in_only_when_serve_sent_none() {
-    let server = Tailmcp::start(&["--dev-identity", "dev@example.com", "--dev-name", "Dev"]).await;
+    let server = Tailmcp::builder()
+        .args(["--dev-identity", "dev@example.com", "--dev-name", "Dev"])
+        .start()
+        .await;
     assert!(server.logs().contains("DEVELOPMENT MODE"));
     let direct = post_mcp(server.addr(), &[], &tools_call(1, "greet", json!({})))
         .await
@@ -176,7 +180,7 @@ async fn funnel_requests_are_refused_unless_allowed() {
         funnel: true,
         ..Injected::default()
     };
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     let serve = ServeStandIn::start(server.backend(), funnel.clone()).await;
     let reply = post_mcp(serve.addr, &[], &tools_call(1, "greet", json!({}))).await;
     assert_eq!(reply.status, 403);
@@ -187,7 +191,7 @@ async fn funnel_requests_are_refused_unless_allowed() {
             .contains("Funnel")
     );
 
-    let open = Tailmcp::start(&["--allow-funnel"]).await;
+    let open = Tailmcp::builder().args(["--allow-funnel"]).start().await;
     let serve = ServeStandIn::start(open.backend(), funnel).await;
     let reply = post_mcp(serve.addr, &[], &tools_call(1, "greet", json!({}))).await;
     assert_eq!(reply.status, 200);

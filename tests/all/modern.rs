@@ -27,7 +27,7 @@ async fn discover(server: &Tailmcp) -> Value {
 /// statelessly with `resultType`, serverInfo in `_meta` and caching hints.
 #[tokio::test]
 async fn a_claim_in_meta_is_served_as_2026_07_28() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     let discovered = discover(&server).await;
     assert_eq!(
         discovered["supportedVersions"],
@@ -77,7 +77,7 @@ async fn a_claim_in_meta_is_served_as_2026_07_28() {
 /// Identity reaches `greet` the same way whichever era the request speaks.
 #[tokio::test]
 async fn identity_is_the_same_in_both_eras() {
-    let server = Tailmcp::start_unix(&[]).await;
+    let server = Tailmcp::builder().unix().start().await;
     let serve = ServeStandIn::start(
         server.backend(),
         Injected::user("zoe@example.com", "Zoë Ünïcode"),
@@ -120,7 +120,7 @@ async fn identity_is_the_same_in_both_eras() {
 /// HTTP 400 that echoes the id.
 #[tokio::test]
 async fn header_and_meta_checks_in_ladder_order() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     let supported = discover(&server).await["supportedVersions"].clone();
     let list = modern::body(json!(7), "tools/list", json!({}));
     let call = modern::body(json!(8), "tools/call", json!({"name": "greet"}));
@@ -275,7 +275,7 @@ async fn header_and_meta_checks_in_ladder_order() {
 /// unknown methods, are 404 + -32601 on a modern request.
 #[tokio::test]
 async fn removed_and_unknown_methods_are_404_when_modern() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     for (id, method) in [
         "initialize",
         "ping",
@@ -303,7 +303,7 @@ async fn removed_and_unknown_methods_are_404_when_modern() {
 /// a silent fallback to 2025 rules.
 #[tokio::test]
 async fn a_modern_header_without_meta_is_malformed() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     let reply = post_mcp(
         server.addr(),
         &modern::headers("server/discover", None),
@@ -333,7 +333,7 @@ async fn a_modern_header_without_meta_is_malformed() {
 /// 2026-07-28 (which has none), it offers the newest 2025 revision.
 #[tokio::test]
 async fn initialize_without_a_claim_is_the_2025_handshake() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     for (asked, answered) in [("2025-06-18", "2025-06-18"), ("2026-07-28", "2025-11-25")] {
         let reply = post_mcp(
             server.addr(),
@@ -356,7 +356,7 @@ async fn initialize_without_a_claim_is_the_2025_handshake() {
 /// the 2025 rules: `ping` works, no `resultType`, errors in-band on 200.
 #[tokio::test]
 async fn requests_without_a_claim_follow_2025_rules() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     for version in [None, Some("2025-06-18"), Some("2025-11-25")] {
         let extra: Vec<(&str, &str)> = version
             .map(|v| ("mcp-protocol-version", v))
@@ -400,7 +400,7 @@ async fn requests_without_a_claim_follow_2025_rules() {
 /// body is never one of the 2026 codes, so dual-era clients fall back.
 #[tokio::test]
 async fn unknown_legacy_versions_get_a_400_without_2026_codes() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     for version in ["2024-01-01", "2025-01-01", "1.0"] {
         let (status, code, _) = answer(
             &server,
@@ -416,7 +416,7 @@ async fn unknown_legacy_versions_get_a_400_without_2026_codes() {
 /// batch is refused (also when an element carries a claim).
 #[tokio::test]
 async fn notifications_responses_and_batches() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     for body in [
         r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
         r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}"#,
@@ -440,7 +440,7 @@ async fn notifications_responses_and_batches() {
 /// stateless endpoint.
 #[tokio::test]
 async fn get_and_delete_are_405() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     for method in ["GET", "DELETE"] {
         let reply = send(server.addr(), method, "/mcp", MCP_HEADERS, "").await;
         assert_eq!(reply.status, 405, "{method}");
@@ -455,8 +455,10 @@ async fn get_and_delete_are_405() {
 /// answers the 2025 handshake for clients that fall back.
 #[tokio::test]
 async fn a_dual_era_client_can_use_either_era() {
-    let server =
-        Tailmcp::start(&["--dev-identity", "alice@example.com", "--dev-name", "Alice"]).await;
+    let server = Tailmcp::builder()
+        .args(["--dev-identity", "alice@example.com", "--dev-name", "Alice"])
+        .start()
+        .await;
     let discovered = discover(&server).await;
     assert!(
         discovered["supportedVersions"]

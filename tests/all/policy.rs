@@ -2,12 +2,9 @@
 //! tools their login or Tailscale grants allow, in both protocol eras, and
 //! every call leaves a JSON line the component can neither forge nor skip.
 
-use std::path::Path;
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use tailmcp_tests::{
-    Injected, ServeStandIn, Tailmcp, fixtures, post_mcp, send, tailmcp_bin, tools_call,
+    Injected, ServeStandIn, Tailmcp, fixtures, json_lines, post_mcp, send, tailmcp_bin, tools_call,
 };
 
 const CAP: &str = "tailmcp.github.io/cap/mcp";
@@ -54,7 +51,7 @@ async fn setup(extra: &[&str]) -> Setup {
         "--audit-arguments",
     ];
     args.extend_from_slice(extra);
-    let server = Tailmcp::start_unix(&args).await;
+    let server = Tailmcp::builder().unix().args(&args).start().await;
     Setup {
         _dir: dir,
         audit,
@@ -106,16 +103,6 @@ fn refused(reply: &Value, tool: &str) -> bool {
     reply["error"]["code"] == -32602
         && reply["error"]["message"] == format!("Tool {tool} is not available to you")
         && reply["id"] == 5
-}
-
-fn audit_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| {
-            serde_json::from_str(l).unwrap_or_else(|e| panic!("audit line is not JSON ({e}): {l}"))
-        })
-        .collect()
 }
 
 #[tokio::test]
@@ -198,7 +185,7 @@ async fn visible_tools_and_allowed_calls_match_the_policy() {
     );
     assert!(refused(&call(&nobody, "greet").await, "greet"));
 
-    let lines = audit_lines(&s.audit);
+    let lines = json_lines(&s.audit);
     assert_eq!(lines.len(), 7, "one line per tools/call: {lines:#?}");
     let sha = send(
         // health over the socket is not needed: the audit line names the component.
@@ -263,13 +250,15 @@ async fn visible_tools_and_allowed_calls_match_the_policy() {
 async fn a_component_cannot_suppress_its_audit_line() {
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
-    let server = Tailmcp::start(&[
-        "--component",
-        fixtures::FAULT_TRAP,
-        "--audit-log",
-        audit.to_str().unwrap(),
-    ])
-    .await;
+    let server = Tailmcp::builder()
+        .args([
+            "--component",
+            fixtures::FAULT_TRAP,
+            "--audit-log",
+            audit.to_str().unwrap(),
+        ])
+        .start()
+        .await;
     let reply = post_mcp(
         server.addr(),
         &[("tailscale-user-login", "a@example.com")],
@@ -277,7 +266,7 @@ async fn a_component_cannot_suppress_its_audit_line() {
     )
     .await;
     assert_eq!(reply.status, 500);
-    let lines = audit_lines(&audit);
+    let lines = json_lines(&audit);
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["outcome"], "trap");
     assert_eq!(lines[0]["caller"], "a@example.com");
@@ -317,14 +306,10 @@ async fn a_malformed_policy_stops_startup_and_a_bad_reload_keeps_the_old_one() {
     )
     .await;
     std::fs::write(&s.policy, "[[allow]]\ntools = 5\n").unwrap();
-    let hup = |pid: u32| {
-        std::process::Command::new("kill")
-            .args(["-HUP", &pid.to_string()])
-            .status()
-            .unwrap()
-    };
-    hup(s.server.pid());
-    wait_for_log(&s.server, "keeping the previous policy").await;
+    assert!(s.server.signal("HUP"), "kill -HUP");
+    s.server
+        .wait_for_log(&["keeping the previous policy"])
+        .await;
     assert_eq!(
         visible(&alice, false).await.0,
         ["greet"],
@@ -335,19 +320,7 @@ async fn a_malformed_policy_stops_startup_and_a_bad_reload_keeps_the_old_one() {
         "[[allow]]\ntools = [\"*\"]\nlogins = [\"alice@example.com\"]\n",
     )
     .unwrap();
-    hup(s.server.pid());
-    wait_for_log(&s.server, "reloaded the tool policy").await;
+    assert!(s.server.signal("HUP"), "kill -HUP");
+    s.server.wait_for_log(&["reloaded the tool policy"]).await;
     assert_eq!(visible(&alice, false).await.0, ["greet", "whoami"]);
-}
-
-async fn wait_for_log(server: &Tailmcp, text: &str) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while !server.logs().contains(text) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no `{text}` in:\n{}",
-            server.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }

@@ -4,6 +4,11 @@
 use serde_json::{Value, json};
 use tailmcp_tests::{Tailmcp, post_mcp, send};
 
+/// What the greet component tells a client at `initialize`.
+const INSTRUCTIONS: &str = "This server knows who is calling: every request reaches it through \
+    Tailscale, which vouches for the caller's login and display name. Call `greet` to learn which \
+    Tailscale user the server sees you as.";
+
 fn initialize(version: &str) -> String {
     json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
         "protocolVersion": version, "capabilities": {}, "clientInfo": {"name":"t","version":"1"}}})
@@ -12,7 +17,7 @@ fn initialize(version: &str) -> String {
 
 #[tokio::test]
 async fn initialize_negotiates_each_version() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     for (asked, answered) in [
         ("2025-11-25", "2025-11-25"),
         ("2025-06-18", "2025-06-18"),
@@ -29,15 +34,17 @@ async fn initialize_negotiates_each_version() {
         let result = &reply.json()["result"];
         assert_eq!(result["protocolVersion"], answered, "asked {asked}");
         assert_eq!(result["serverInfo"]["name"], "tailmcp");
-        assert!(result["instructions"].as_str().unwrap().len() > 20);
+        assert_eq!(result["instructions"], INSTRUCTIONS, "asked {asked}");
         assert_eq!(result["capabilities"], json!({"tools": {}}));
     }
 }
 
 #[tokio::test]
 async fn tools_list_and_call() {
-    let server =
-        Tailmcp::start(&["--dev-identity", "alice@example.com", "--dev-name", "Alice"]).await;
+    let server = Tailmcp::builder()
+        .args(["--dev-identity", "alice@example.com", "--dev-name", "Alice"])
+        .start()
+        .await;
     let list = post_mcp(
         server.addr(),
         &[("mcp-protocol-version", "2025-06-18")],
@@ -92,7 +99,7 @@ async fn answer(server: &Tailmcp, headers: &[(&str, &str)], body: &str) -> Answe
 
 #[tokio::test]
 async fn every_error_case() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     let ok = tailmcp_tests::MCP_HEADERS;
     let ping = r#"{"jsonrpc":"2.0","id":9,"method":"ping"}"#;
     let json_only = [
@@ -209,7 +216,10 @@ async fn every_error_case() {
 
 #[tokio::test]
 async fn arguments_that_fail_the_schema_are_a_tool_error() {
-    let server = Tailmcp::start(&["--dev-identity", "a@example.com"]).await;
+    let server = Tailmcp::builder()
+        .args(["--dev-identity", "a@example.com"])
+        .start()
+        .await;
     let reply = post_mcp(
         server.addr(),
         &[],
@@ -229,7 +239,7 @@ async fn arguments_that_fail_the_schema_are_a_tool_error() {
 
 #[tokio::test]
 async fn get_delete_and_other_paths() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     for method in ["GET", "DELETE"] {
         let reply = send(
             server.addr(),

@@ -5,33 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tailmcp_tests::{Tailmcp, fixtures, replace_atomically, send, tailmcp_bin};
+use tailmcp_tests::{Tailmcp, fixtures, replace_atomically, sha256_hex, tailmcp_bin};
 
 fn read(fixture: &str) -> Vec<u8> {
     std::fs::read(fixture).unwrap()
-}
-
-async fn version(server: &Tailmcp, path: &str) -> String {
-    let reply = send(server.addr(), "GET", path, &[], "").await;
-    assert_eq!(reply.status, 200, "{:?}", reply.body);
-    reply.json()["version"].as_str().unwrap().to_string()
-}
-
-async fn wait_for(server: &Tailmcp, want: &str) -> Duration {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(10) {
-        // Before the swap the old component may answer anything (even 404).
-        let reply = send(server.addr(), "GET", "/", &[], "").await;
-        if reply.status == 200 && reply.json()["version"] == want {
-            return started.elapsed();
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("{want} never served:\n{}", server.logs());
-}
-
-async fn health(server: &Tailmcp) -> serde_json::Value {
-    send(server.addr(), "GET", "/healthz", &[], "").await.json()
 }
 
 /// A server on a copy of `swap_v1` in a temp dir: (dir, component path, server).
@@ -47,7 +24,7 @@ async fn serving_v1(extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, T
         cache.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let server = Tailmcp::start(&args).await;
+    let server = Tailmcp::builder().args(&args).start().await;
     (dir, path, server)
 }
 
@@ -55,25 +32,25 @@ async fn serving_v1(extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, T
 #[tokio::test]
 pub async fn swap_v1() {
     let (_dir, path, server) = serving_v1(&[]).await;
-    assert_eq!(version(&server, "/").await, "v1");
+    assert_eq!(server.version("/").await, "v1");
     let server = Arc::new(server);
     let slow = {
         let server = server.clone();
-        tokio::spawn(async move { version(&server, "/?sleep=1500").await })
+        tokio::spawn(async move { server.version("/?sleep=1500").await })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.wait_in_flight(1).await;
     replace_atomically(&path, &read(fixtures::SWAP_V2));
-    wait_for(&server, "v2").await;
+    server.wait_for_version("v2").await;
     assert_eq!(
         slow.await.unwrap(),
         "v1",
         "the in-flight request finished on v1"
     );
-    let health = health(&server).await;
+    let health = server.health().await;
     assert_eq!(health["swaps"], 1);
     assert_eq!(
         health["component"]["sha256"],
-        sha256(&read(fixtures::SWAP_V2))
+        sha256_hex(&read(fixtures::SWAP_V2))
     );
 }
 
@@ -89,7 +66,7 @@ pub async fn swap_v2() {
         let (server, stop, served) = (server.clone(), stop.clone(), served.clone());
         load.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                let v = version(&server, "/").await;
+                let v = server.version("/").await;
                 assert!(v == "v1" || v == "v2", "{v}");
                 served.fetch_add(1, Ordering::Relaxed);
             }
@@ -102,21 +79,23 @@ pub async fn swap_v2() {
             fixtures::SWAP_V1
         };
         replace_atomically(&path, &read(next));
-        wait_for(&server, if round % 2 == 0 { "v2" } else { "v1" }).await;
+        server
+            .wait_for_version(if round % 2 == 0 { "v2" } else { "v1" })
+            .await;
     }
     stop.store(true, Ordering::Relaxed);
     for task in load {
         task.await.expect("no request failed during the swaps");
     }
     assert!(served.load(Ordering::Relaxed) > 50);
-    assert_eq!(health(&server).await["swaps"], 10);
+    assert_eq!(server.health().await["swaps"], 10);
 }
 
 /// Each kind of bad file is refused; the old component keeps serving.
 #[tokio::test]
 pub async fn swap_no_handler() {
     let (_dir, path, server) = serving_v1(&[]).await;
-    let v1_sha = sha256(&read(fixtures::SWAP_V1));
+    let v1_sha = sha256_hex(&read(fixtures::SWAP_V1));
     let v2 = read(fixtures::SWAP_V2);
     let core_module = b"\0asm\x01\0\0\0".to_vec();
     let bad: [(&str, Vec<u8>, &str); 5] = [
@@ -146,8 +125,8 @@ pub async fn swap_no_handler() {
         replace_atomically(&path, &bytes);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let health = health(&server).await;
-            if health["lastRefusal"]["sha256"] == sha256(&bytes) {
+            let health = server.health().await;
+            if health["lastRefusal"]["sha256"] == sha256_hex(&bytes) {
                 let why = health["lastRefusal"]["reason"].as_str().unwrap();
                 assert!(why.contains(reason), "{name}: {why}");
                 assert_eq!(health["component"]["sha256"], v1_sha, "{name}: still v1");
@@ -160,7 +139,7 @@ pub async fn swap_no_handler() {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        assert_eq!(version(&server, "/").await, "v1", "{name}: v1 still serves");
+        assert_eq!(server.version("/").await, "v1", "{name}: v1 still serves");
     }
     let logs = server.logs();
     let refusals = logs
@@ -181,7 +160,7 @@ pub async fn swap_no_handler() {
 async fn in_place_write_and_rapid_swaps_end_on_the_last_file() {
     let (_dir, path, server) = serving_v1(&[]).await;
     std::fs::write(&path, read(fixtures::SWAP_V2)).unwrap();
-    wait_for(&server, "v2").await;
+    server.wait_for_version("v2").await;
     for fixture in [
         fixtures::SWAP_V1,
         fixtures::SWAP_V2,
@@ -192,96 +171,90 @@ async fn in_place_write_and_rapid_swaps_end_on_the_last_file() {
         replace_atomically(&path, &read(fixture));
     }
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(version(&server, "/").await, "v1");
+    assert_eq!(server.version("/").await, "v1");
     assert_eq!(
-        health(&server).await["component"]["sha256"],
-        sha256(&read(fixtures::SWAP_V1))
+        server.health().await["component"]["sha256"],
+        sha256_hex(&read(fixtures::SWAP_V1))
     );
 }
 
 #[tokio::test]
 async fn precompiled_cwasm_swaps_in_and_the_cache_serves_restarts() {
     let (dir, path, server) = serving_v1(&[]).await;
-    assert_eq!(health(&server).await["component"]["how"], "compiled");
+    assert_eq!(server.health().await["component"]["how"], "compiled");
     drop(server);
 
     // Precompiled code only from a `.cwasm` path, with the opt-in.
     let cwasm = dir.path().join("component.cwasm");
     compile(fixtures::SWAP_V1, &cwasm).await;
-    let native = Tailmcp::start(&[
-        "--component",
-        cwasm.to_str().unwrap(),
-        "--no-cache",
-        "--allow-precompiled",
-    ])
-    .await;
-    assert_eq!(version(&native, "/").await, "v1");
+    let native = Tailmcp::builder()
+        .args([
+            "--component",
+            cwasm.to_str().unwrap(),
+            "--no-cache",
+            "--allow-precompiled",
+        ])
+        .start()
+        .await;
+    assert_eq!(native.version("/").await, "v1");
     let v2_cwasm = dir.path().join("v2.cwasm");
     compile(fixtures::SWAP_V2, &v2_cwasm).await;
     replace_atomically(&cwasm, &std::fs::read(&v2_cwasm).unwrap());
-    wait_for(&native, "v2").await;
-    assert_eq!(health(&native).await["component"]["how"], "precompiled");
+    native.wait_for_version("v2").await;
+    assert_eq!(native.health().await["component"]["how"], "precompiled");
     drop(native);
 
     // A restart on v1: compiled once by the first server, now from the cache.
     let cache = dir.path().join("cache");
-    let again = Tailmcp::start(&[
-        "--component",
-        path.to_str().unwrap(),
-        "--cache-dir",
-        cache.to_str().unwrap(),
-    ])
-    .await;
+    let again = Tailmcp::builder()
+        .args([
+            "--component",
+            path.to_str().unwrap(),
+            "--cache-dir",
+            cache.to_str().unwrap(),
+        ])
+        .start()
+        .await;
     assert_eq!(
-        health(&again).await["component"]["how"],
+        again.health().await["component"]["how"],
         "from cache",
         "{}",
         again.logs()
     );
-    assert_eq!(version(&again, "/").await, "v1");
+    assert_eq!(again.version("/").await, "v1");
 }
 
 #[tokio::test]
 async fn missing_file_serves_the_builtin_component_until_it_appears() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("later.wasm");
-    let server = Tailmcp::start(&[
-        "--component",
-        path.to_str().unwrap(),
-        "--no-cache",
-        "--builtin-until-present",
-    ])
-    .await;
+    let server = Tailmcp::builder()
+        .args([
+            "--component",
+            path.to_str().unwrap(),
+            "--no-cache",
+            "--builtin-until-present",
+        ])
+        .start()
+        .await;
     assert!(server.logs().contains("does not exist yet"));
-    assert_eq!(health(&server).await["component"]["source"], "embedded");
+    assert_eq!(server.health().await["component"]["source"], "embedded");
     replace_atomically(&path, &read(fixtures::SWAP_V2));
-    wait_for(&server, "v2").await;
+    server.wait_for_version("v2").await;
 }
 
 #[tokio::test]
 async fn polling_finds_changes_without_notifications_and_sighup_reloads() {
     let (_dir, path, server) = serving_v1(&["--watch-interval", "100ms"]).await;
-    let pid = server.pid();
+    assert!(server.signal("HUP"), "kill -HUP");
+    server.wait_for_log(&["SIGHUP: reloading"]).await;
     assert_eq!(
-        std::process::Command::new("kill")
-            .args(["-HUP", &pid.to_string()])
-            .status()
-            .unwrap()
-            .code(),
-        Some(0)
-    );
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !server.logs().contains("SIGHUP: reloading") {
-        assert!(Instant::now() < deadline, "{}", server.logs());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(
-        version(&server, "/").await,
+        server.version("/").await,
         "v1",
         "SIGHUP with an unchanged file keeps serving"
     );
     replace_atomically(&path, &read(fixtures::SWAP_V2));
-    wait_for(&server, "v2").await;
+    server.wait_for_version("v2").await;
 }
 
 pub(crate) async fn compile(input: &str, output: &Path) {
@@ -313,12 +286,4 @@ pub(crate) async fn foreign_cwasm(input: &str) -> Vec<u8> {
     );
     bytes[digit] = if bytes[digit] == b'0' { b'1' } else { b'0' };
     bytes
-}
-
-pub(crate) fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

@@ -30,22 +30,15 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tailmcp_tests::clients::{self, Client};
 use tailmcp_tests::mounts::localize_with;
 use tailmcp_tests::{
-    Backend, Injected, MCP_HEADERS, Reply, ServeStandIn, Tailmcp, fixtures, tailmcp_bin, try_send,
+    Backend, Injected, MCP_HEADERS, Reply, ServeStandIn, Tailmcp, fixtures, repo, sha256_hex,
+    tailmcp_bin, try_send,
 };
 use tokio::net::{TcpListener, TcpStream};
 
 // ---------------------------------------------------------------- replicas
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is in the repository")
-        .to_path_buf()
-}
 
 /// The replica's tailmcp settings and serve config, interpolated with
 /// `deploy/replica/.env.example` (tailnet `tail1234.ts.net`, so the service
@@ -94,41 +87,26 @@ impl Replica {
         let mounts = &svc["mounts"];
         assert_eq!(svc["argv"], json!(["tailmcp", "serve"]), "{svc}");
         let local = |value: &str| localize(dir.path(), mounts, value);
-        let mut listen = None;
-        let mut component = None;
-        let mut args: Vec<String> = Vec::new();
-        for (name, value) in svc["environment"].as_object().expect("environment") {
-            let value = value.as_str().expect("a string");
-            let flag = match name.as_str() {
-                "TAILMCP_LISTEN" => {
-                    listen = Some(local(value));
-                    continue;
-                }
-                "TAILMCP_COMPONENT" => {
-                    component = Some(PathBuf::from(local(value)));
-                    "--component"
-                }
-                "TAILMCP_CACHE_DIR" => "--cache-dir",
-                "TAILMCP_PUBLIC_NAMES" => "--public-name",
-                // An on/off flag: its env value, not a flag argument.
-                "TAILMCP_BUILTIN_UNTIL_PRESENT" => {
-                    if matches!(value, "1" | "true" | "yes" | "on") {
-                        args.push("--builtin-until-present".to_string());
-                    }
-                    continue;
-                }
-                other => panic!(
-                    "deploy/replica/docker-compose.yml sets {other}: teach tests/all/replicas.rs its flag"
-                ),
-            };
-            args.extend([flag.to_string(), local(value)]);
-        }
-        let listen = listen.expect("the replica sets TAILMCP_LISTEN");
-        let component = component.expect("the replica sets TAILMCP_COMPONENT");
+        // The container's environment and nothing else, paths made local.
+        let env: Vec<(String, String)> = svc["environment"]
+            .as_object()
+            .expect("environment")
+            .iter()
+            .map(|(name, value)| (name.clone(), local(value.as_str().expect("a string"))))
+            .collect();
+        let component = env
+            .iter()
+            .find(|(name, _)| name == "TAILMCP_COMPONENT")
+            .map(|(_, path)| PathBuf::from(path))
+            .expect("the replica sets TAILMCP_COMPONENT");
         prepare(&component);
-        args.extend(extra.iter().map(|a| a.to_string()));
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let server = Tailmcp::start_on(&listen, &args).await;
+        let server = Tailmcp::builder()
+            .env_clear()
+            .envs(env)
+            .listen_as_configured()
+            .args(extra)
+            .start()
+            .await;
 
         // The sidecar's Proxy target, through the sidecar's own mounts, is
         // the socket tailmcp listens on.
@@ -519,13 +497,6 @@ async fn collect(tasks: Vec<tokio::task::JoinHandle<Vec<Seen>>>) -> Vec<Seen> {
 const V1: &[u8] = br#"{"version":"v1"}"#;
 const V2: &[u8] = br#"{"version":"v2"}"#;
 
-fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 fn write_v1(component: &Path) {
     std::fs::write(component, std::fs::read(fixtures::SWAP_V1).unwrap()).unwrap();
 }
@@ -837,7 +808,7 @@ async fn rolling_swap(how: Deploy) {
         let health = replica.health().await;
         assert_eq!(
             health["component"]["sha256"],
-            sha256(&v2),
+            sha256_hex(&v2),
             "replica {i}: {health}"
         );
         assert_eq!(health["swaps"], 1, "replica {i}: {health}");

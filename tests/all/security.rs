@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
-use tailmcp_tests::{MCP_HEADERS, Tailmcp, fixtures, send};
+use tailmcp_tests::{MCP_HEADERS, Tailmcp, fixtures, json_lines, send};
 
 use crate::sse::Stream;
 
@@ -43,20 +43,12 @@ async fn setup(policy: &str, component: Option<&Path>) -> Setup {
         args.extend(["--component".to_string(), component.display().to_string()]);
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let server = Tailmcp::start(&args).await;
+    let server = Tailmcp::builder().args(&args).start().await;
     Setup {
         _dir: dir,
         audit,
         server,
     }
-}
-
-fn audit_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("an audit line is JSON"))
-        .collect()
 }
 
 const MODERN_CALL: &[(&str, &str)] = &[
@@ -173,9 +165,9 @@ async fn a_body_read_two_ways_never_reaches_the_component() {
         );
     }
     assert!(
-        audit_lines(&s.audit).is_empty(),
+        json_lines(&s.audit).is_empty(),
         "no tools/call was read, so none ran and none is audited: {:?}",
-        audit_lines(&s.audit)
+        json_lines(&s.audit)
     );
     // The same server still serves and judges readable calls.
     let mut headers = MCP_HEADERS.to_vec();
@@ -185,7 +177,7 @@ async fn a_body_read_two_ways_never_reaches_the_component() {
         .await
         .json();
     assert_eq!(refused["error"]["code"], -32602, "{refused}");
-    assert_eq!(audit_lines(&s.audit)[0]["outcome"], "refused");
+    assert_eq!(json_lines(&s.audit)[0]["outcome"], "refused");
 }
 
 #[tokio::test]
@@ -220,7 +212,7 @@ async fn the_legacy_sse_path_reads_the_same_way() {
     assert_eq!(post(ping).await.0, 202);
     let answer: Value = serde_json::from_str(&stream.next_data("message").await.unwrap()).unwrap();
     assert_eq!(answer["id"], "after", "{answer}");
-    assert!(audit_lines(&s.audit).is_empty());
+    assert!(json_lines(&s.audit).is_empty());
 }
 
 /// The `security_body_echo` fixture answers with the bytes it was given: the host's

@@ -164,7 +164,7 @@ async fn the_upload_over_the_byte_budget_is_refused_at_once_the_others_complete(
     for case in CASES {
         // A long --client-timeout: the stalled uploads wait for the checks.
         let args = [case.args, &["--client-timeout", "30s"]].concat();
-        let server = Tailmcp::start(&args).await;
+        let server = Tailmcp::builder().args(&args).start().await;
         let body = ping_of(case.body);
         let mut waiting = Vec::new();
         for caller in case.callers {
@@ -221,13 +221,15 @@ async fn the_upload_over_the_byte_budget_is_refused_at_once_the_others_complete(
 async fn idle_sockets_at_the_connection_limit_make_room_used_connections_stay() {
     const LIMIT: usize = 8;
     // A long --client-timeout: only the limit can have closed the idle sockets.
-    let server = Tailmcp::start(&[
-        "--max-connections",
-        &LIMIT.to_string(),
-        "--client-timeout",
-        "30s",
-    ])
-    .await;
+    let server = Tailmcp::builder()
+        .args([
+            "--max-connections",
+            &LIMIT.to_string(),
+            "--client-timeout",
+            "30s",
+        ])
+        .start()
+        .await;
     let addr = server.addr();
 
     // A used keep-alive connection, as `tailscale serve` keeps them.

@@ -124,7 +124,7 @@ async fn identity_decoding_and_trust() {
     // Every case runs, so a failure lists all the cases that went wrong.
     let mut failures = Vec::new();
     for case in cases {
-        let server = Tailmcp::start_on(case.listen, &[]).await;
+        let server = Tailmcp::builder().on(case.listen).start().await;
         let (addr, _serve) = match case.serve {
             Some(identity) => {
                 let serve = ServeStandIn::start(server.backend(), identity).await;
@@ -172,7 +172,10 @@ async fn look_alike_identity_headers_are_stripped() {
         "x_tailscale_app_capabilities",
         "Tailscale-User_Name",
     ];
-    let server = Tailmcp::start(&["--component", fixtures::IDENTITY_HEADERS_ECHO]).await;
+    let server = Tailmcp::builder()
+        .args(["--component", fixtures::IDENTITY_HEADERS_ECHO])
+        .start()
+        .await;
     let mut headers: Vec<(&str, &str)> = names
         .iter()
         .map(|name| (*name, "mallory@evil.example"))
@@ -296,7 +299,7 @@ async fn open_sse(
 
 #[tokio::test]
 async fn tagged_devices_own_their_sse_sessions() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     let addr = server.addr();
     let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
     let mut failures = Vec::new();
@@ -329,15 +332,17 @@ async fn tagged_devices_own_their_sse_sessions() {
 #[tokio::test]
 async fn tagged_devices_have_their_own_request_quota() {
     let server = Arc::new(
-        Tailmcp::start(&[
-            "--component",
-            fixtures::FAULT_SLEEP,
-            "--request-timeout",
-            "1s",
-            "--max-requests-per-caller",
-            "1",
-        ])
-        .await,
+        Tailmcp::builder()
+            .args([
+                "--component",
+                fixtures::FAULT_SLEEP,
+                "--request-timeout",
+                "1s",
+                "--max-requests-per-caller",
+                "1",
+            ])
+            .start()
+            .await,
     );
     let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
     let mut failures = Vec::new();
@@ -350,7 +355,7 @@ async fn tagged_devices_have_their_own_request_quota() {
                     .status
             })
         };
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        server.wait_in_flight(1).await;
         let b = post_mcp(server.addr(), &pair.b.headers(), ping)
             .await
             .status;

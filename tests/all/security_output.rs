@@ -3,115 +3,34 @@
 //! umask; `/healthz` tells each asker only what it may know.
 
 use std::os::unix::fs::PermissionsExt;
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tailmcp_tests::{
-    Injected, ServeStandIn, Tailmcp, fixtures, post_mcp, send, tailmcp_bin, tools_call,
+    Injected, ServeStandIn, Tailmcp, fixtures, post_mcp, send, sha256_hex, tailmcp_bin, tools_call,
 };
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
-/// A `tailmcp serve` run through `sh` (to set its umask), with everything
-/// it writes kept, stdout and stderr apart.
-struct Server {
-    _child: Child,
-    listening: String,
-    stdout: Arc<Mutex<Vec<String>>>,
-    stderr: Arc<Mutex<Vec<String>>>,
+/// A `tailmcp serve` with umask `umask` (tailmcp must not depend on it),
+/// its stdout kept apart from its stderr.
+async fn start(umask: &str, listen: &str, args: &[&str]) -> Tailmcp {
+    Tailmcp::builder()
+        .umask(umask)
+        .on(listen)
+        .args(args)
+        .capture_stdout()
+        .start()
+        .await
 }
 
-impl Server {
-    async fn start(umask: &str, listen: &str, args: &[&str]) -> Server {
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
-            .arg(tailmcp_bin())
-            .args(["serve", "--listen", listen])
-            .args(args)
-            .env("RUST_LOG", "info")
-            .env_remove("TAILMCP_COMPONENT")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn tailmcp through sh");
-        let stdout = Arc::new(Mutex::new(Vec::new()));
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let (ready, mut listening) = tokio::sync::mpsc::channel::<String>(1);
-        let out = child.stdout.take().expect("piped stdout");
-        let sink = stdout.clone();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(out).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let err = child.stderr.take().expect("piped stderr");
-        let sink = stderr.clone();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(err).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(rest) = line.split("listening on ").nth(1) {
-                    let _ = ready.try_send(rest.trim_end_matches("/mcp").to_string());
-                }
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let listening = tokio::time::timeout(Duration::from_secs(60), listening.recv())
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| panic!("tailmcp did not start: {:?}", stderr.lock().unwrap()));
-        Server {
-            _child: child,
-            listening,
-            stdout,
-            stderr,
-        }
-    }
-
-    fn addr(&self) -> std::net::SocketAddr {
-        self.listening
-            .strip_prefix("http://")
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("not a TCP listener: {}", self.listening))
-    }
-
-    fn stderr(&self) -> Vec<String> {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    /// Waits until a stderr line contains every one of `parts`.
-    async fn wait_for(&self, parts: &[&str]) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(line) = self
-                .stderr()
-                .into_iter()
-                .find(|l| parts.iter().all(|p| l.contains(p)))
-            {
-                return line;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no log line with {parts:?}:\n{}",
-                self.stderr().join("\n")
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
+/// Its stderr so far, line by line.
+fn stderr(server: &Tailmcp) -> Vec<String> {
+    server.logs().lines().map(String::from).collect()
 }
 
+/// The first 12 hex digits of the sha256 of the file at `path`, as log lines name a component.
 fn sha256_prefix(path: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(std::fs::read(path).unwrap())
-        .iter()
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha256_hex(&std::fs::read(path).unwrap())[..12].to_string()
 }
 
 /// Every line that reads as an audit line: a JSON object with a `caller`.
@@ -125,7 +44,7 @@ fn audit_like(lines: &[String]) -> Vec<Value> {
 
 #[tokio::test]
 pub async fn fault_forged_output() {
-    let server = Server::start(
+    let server = start(
         "022",
         "127.0.0.1:0",
         &[
@@ -144,17 +63,16 @@ pub async fn fault_forged_output() {
     }
     // Both requests are done (the component wrote before it answered).
     let deadline = Instant::now() + Duration::from_secs(10);
-    while server
-        .stderr()
+    while stderr(&server)
         .iter()
         .filter(|l| l.contains("POST /mcp 200"))
         .count()
         < 2
     {
-        assert!(Instant::now() < deadline, "{}", server.stderr().join("\n"));
+        assert!(Instant::now() < deadline, "{}", stderr(&server).join("\n"));
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let stderr = server.stderr();
+    let stderr = stderr(&server);
     let audited = audit_like(&stderr);
     assert_eq!(
         audited.len(),
@@ -179,17 +97,17 @@ pub async fn fault_forged_output() {
     let sha = sha256_prefix(fixtures::FAULT_FORGED_OUTPUT);
     let request = "POST /mcp by alice@example.com";
     let out = server
-        .wait_for(&["component output (stdout)", &sha, request])
+        .wait_for_log(&["component output (stdout)", &sha, request])
         .await;
     assert!(out.contains(r#"\"caller\":\"ceo@corp\""#), "{out}");
     let err = server
-        .wait_for(&["component output (stderr)", &sha, request])
+        .wait_for_log(&["component output (stderr)", &sha, request])
         .await;
     assert!(
         err.contains(r#"about to answer\n{\"time\""#) && err.contains(r"\r\n\u{1b}[1A"),
         "line breaks and escapes are escaped: {err}"
     );
-    let stdout = server.stdout.lock().unwrap().clone();
+    let stdout = server.stdout();
     assert!(
         stdout.is_empty(),
         "the host writes nothing on stdout: {stdout:?}"
@@ -198,7 +116,7 @@ pub async fn fault_forged_output() {
 
 #[tokio::test]
 async fn a_component_panic_is_logged_escaped_on_one_line() {
-    let server = Server::start(
+    let server = start(
         "022",
         "127.0.0.1:0",
         &["--component", fixtures::FAULT_TRAP, "--no-cache"],
@@ -207,14 +125,14 @@ async fn a_component_panic_is_logged_escaped_on_one_line() {
     let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
     assert_eq!(post_mcp(server.addr(), &[], ping).await.status, 500);
     let line = server
-        .wait_for(&["component output (stderr)", "panicked at"])
+        .wait_for_log(&["component output (stderr)", "panicked at"])
         .await;
     assert!(
         line.contains("fixture fault_trap panics on purpose"),
         "the message is on the same line: {line}"
     );
-    server.wait_for(&["trapped"]).await;
-    for line in server.stderr() {
+    server.wait_for_log(&["trapped"]).await;
+    for line in stderr(&server) {
         assert!(
             !line.contains("panicked at") || line.contains("component output (stderr)"),
             "a raw line from the component: {line}"
@@ -246,7 +164,7 @@ async fn unix_socket_mode_is_0660_whatever_the_umask() {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("mcp.sock");
         let listen = format!("unix:{}", socket.display());
-        let server = Server::start(case.umask, &listen, &[]).await;
+        let server = start(case.umask, &listen, &[]).await;
         let mode = std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o660, "{}: mode {mode:o}", case.name);
         let entries: Vec<_> = std::fs::read_dir(dir.path())
@@ -378,14 +296,16 @@ async fn healthz_views() {
             expect: Shown::Refused,
         },
     ];
-    let server = Tailmcp::start(&[
-        "--component",
-        fixtures::IDENTITY_HEADERS_ECHO,
-        "--allow-origin",
-        "https://app.example.com",
-    ])
-    .await;
-    let sha = sha256_prefix(fixtures::IDENTITY_HEADERS_ECHO);
+    let server = Tailmcp::builder()
+        .args([
+            "--component",
+            fixtures::IDENTITY_HEADERS_ECHO,
+            "--allow-origin",
+            "https://app.example.com",
+        ])
+        .start()
+        .await;
+    let sha = sha256_hex(&std::fs::read(fixtures::IDENTITY_HEADERS_ECHO).unwrap());
     for case in cases {
         let reply = send(server.addr(), "GET", "/healthz", case.headers, "").await;
         let body = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
@@ -396,13 +316,16 @@ async fn healthz_views() {
             case.name
         );
         if reply.status == 200 {
-            let full = body["component"]["sha256"].as_str().unwrap_or_default();
-            assert!(full.starts_with(&sha), "{}: {body}", case.name);
+            assert_eq!(body["component"]["sha256"], sha, "{}: {body}", case.name);
         }
     }
 
     // The real path: the tailscale serve stand-in in front of the socket.
-    let server = Tailmcp::start_unix(&["--component", fixtures::IDENTITY_HEADERS_ECHO]).await;
+    let server = Tailmcp::builder()
+        .unix()
+        .args(["--component", fixtures::IDENTITY_HEADERS_ECHO])
+        .start()
+        .await;
     let serve = ServeStandIn::start(
         server.backend(),
         Injected::user("alice@example.com", "Alice"),
@@ -413,7 +336,7 @@ async fn healthz_views() {
     // The container health checks probe the socket: they see everything.
     let listen = format!("unix:{}", server.socket().display());
     assert_eq!(shown(200, &probe(&listen).await), Shown::Full);
-    let tcp = Tailmcp::start(&[]).await;
+    let tcp = Tailmcp::builder().start().await;
     assert_eq!(
         shown(200, &probe(&tcp.addr().to_string()).await),
         Shown::Full

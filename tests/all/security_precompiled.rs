@@ -3,28 +3,17 @@
 //! loaded only from a `.cwasm` path with `--allow-precompiled`, and the
 //! compiled-component cache is used only where nobody else can plant code.
 
-use std::net::SocketAddr;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use tailmcp_tests::{Launch, Tailmcp, fixtures, replace_atomically, send, tailmcp_bin};
+use tailmcp_tests::{Exited, Tailmcp, fixtures, replace_atomically, sha256_hex, tailmcp_bin};
 
-use crate::reload::{compile, foreign_cwasm, sha256};
+use crate::reload::{compile, foreign_cwasm};
 
 /// What the host says, on one line, when it refuses precompiled code.
 const REFUSAL: &str = "is precompiled native code; tailmcp only runs precompiled code from a \
                        `.cwasm` path with --allow-precompiled";
-
-async fn health(server: &Tailmcp) -> serde_json::Value {
-    send(server.addr(), "GET", "/healthz", &[], "").await.json()
-}
-
-async fn version(server: &Tailmcp) -> String {
-    let reply = send(server.addr(), "GET", "/", &[], "").await;
-    assert_eq!(reply.status, 200, "{:?}", reply.body);
-    reply.json()["version"].as_str().unwrap().to_string()
-}
 
 /// `tailmcp compile` of a fixture, as bytes.
 async fn cwasm_of(fixture: &str) -> Vec<u8> {
@@ -38,8 +27,8 @@ async fn cwasm_of(fixture: &str) -> Vec<u8> {
 async fn refusal_of(server: &Tailmcp, bytes: &[u8]) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let health = health(server).await;
-        if health["lastRefusal"]["sha256"] == sha256(bytes) {
+        let health = server.health().await;
+        if health["lastRefusal"]["sha256"] == sha256_hex(bytes) {
             return health["lastRefusal"]["reason"]
                 .as_str()
                 .unwrap()
@@ -51,23 +40,6 @@ async fn refusal_of(server: &Tailmcp, bytes: &[u8]) -> String {
             server.logs()
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Waits until the server answers with `want`.
-async fn wait_for(server: &Tailmcp, want: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let reply = send(server.addr(), "GET", "/", &[], "").await;
-        if reply.status == 200 && reply.json()["version"] == want {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{want} never served:\n{}",
-            server.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
@@ -97,8 +69,8 @@ async fn cwasm_written_over_the_watched_wasm_is_refused() {
         std::fs::write(&path, &v1).unwrap();
         let mut args = vec!["--component", path.to_str().unwrap(), "--no-cache"];
         args.extend_from_slice(case.extra);
-        let server = Tailmcp::start(&args).await;
-        assert_eq!(version(&server).await, "v1", "{}", case.name);
+        let server = Tailmcp::builder().args(&args).start().await;
+        assert_eq!(server.version("/").await, "v1", "{}", case.name);
 
         replace_atomically(&path, &v2_cwasm);
         let reason = refusal_of(&server, &v2_cwasm).await;
@@ -107,10 +79,10 @@ async fn cwasm_written_over_the_watched_wasm_is_refused() {
             reason.contains(&format!("`{}` {REFUSAL}", path.display())),
             "{name}: {reason}"
         );
-        let health = health(&server).await;
-        assert_eq!(health["component"]["sha256"], sha256(&v1), "{name}");
+        let health = server.health().await;
+        assert_eq!(health["component"]["sha256"], sha256_hex(&v1), "{name}");
         assert_eq!(health["swaps"], 0, "{name}");
-        assert_eq!(version(&server).await, "v1", "{name}: v1 still serves");
+        assert_eq!(server.version("/").await, "v1", "{name}: v1 still serves");
         let logs = server.logs();
         let line = logs
             .lines()
@@ -202,7 +174,7 @@ async fn startup_runs_precompiled_code_only_from_a_cwasm_path_with_the_flag() {
         let path = dir.path().join(case.file);
         std::fs::write(&path, if case.precompiled { &v1_cwasm } else { &v1 }).unwrap();
         match (launch(&path, case.extra, case.env).await, case.want) {
-            (Launched::Exited { code, stderr }, Want::Refuses) => {
+            (Err(Exited { code, log: stderr }), Want::Refuses) => {
                 assert_eq!(code, Some(1), "{name}:\n{stderr}");
                 let line = stderr
                     .lines()
@@ -213,10 +185,9 @@ async fn startup_runs_precompiled_code_only_from_a_cwasm_path_with_the_flag() {
                     "{name}: {line}"
                 );
             }
-            (Launched::Listening { addr, _child }, Want::Serves) => {
-                let reply = send(addr, "GET", "/", &[], "").await;
-                assert_eq!(reply.json()["version"], "v1", "{name}");
-                let health = send(addr, "GET", "/healthz", &[], "").await.json();
+            (Ok(server), Want::Serves) => {
+                assert_eq!(server.version("/").await, "v1", "{name}");
+                let health = server.health().await;
                 let how = if case.precompiled {
                     "precompiled"
                 } else {
@@ -224,48 +195,23 @@ async fn startup_runs_precompiled_code_only_from_a_cwasm_path_with_the_flag() {
                 };
                 assert_eq!(health["component"]["how"], how, "{name}");
             }
-            (Launched::Exited { stderr, .. }, Want::Serves) => {
-                panic!("{name}: did not start:\n{stderr}")
+            (Err(Exited { log, .. }), Want::Serves) => {
+                panic!("{name}: did not start:\n{log}")
             }
-            (Launched::Listening { .. }, Want::Refuses) => panic!("{name}: started"),
+            (Ok(_), Want::Refuses) => panic!("{name}: started"),
         }
     }
 }
 
-/// How a `tailmcp serve` started by [`launch`] went.
-enum Launched {
-    /// Listening at `addr` (killed when dropped).
-    Listening {
-        addr: SocketAddr,
-        _child: tokio::process::Child,
-    },
-    /// Exited before listening.
-    Exited { code: Option<i32>, stderr: String },
-}
-
 /// Starts `tailmcp serve` on `component` and waits until it listens or exits.
-async fn launch(component: &Path, extra: &[&str], env: &[(&str, &str)]) -> Launched {
-    let component = component.display().to_string();
-    let mut args = vec![
-        "--listen",
-        "127.0.0.1:0",
-        "--no-cache",
-        "--component",
-        &component,
-    ];
-    args.extend_from_slice(extra);
-    match tailmcp_tests::launch(&args, env).await {
-        Launch::Listening {
-            listening, child, ..
-        } => Launched::Listening {
-            addr: listening
-                .trim_start_matches("http://")
-                .parse()
-                .expect("a TCP address"),
-            _child: child,
-        },
-        Launch::Exited { code, log } => Launched::Exited { code, stderr: log },
-    }
+async fn launch(component: &Path, extra: &[&str], env: &[(&str, &str)]) -> Result<Tailmcp, Exited> {
+    Tailmcp::builder()
+        .args(["--no-cache", "--component"])
+        .arg(component)
+        .args(extra)
+        .envs(env.iter().copied())
+        .launch()
+        .await
 }
 
 /// With the opt-in, a `.cwasm` path hot-swaps precompiled code; code from
@@ -275,14 +221,16 @@ async fn allowed_cwasm_path_swaps_precompiled_code() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("greet.cwasm");
     std::fs::write(&path, cwasm_of(fixtures::SWAP_V1).await).unwrap();
-    let server = Tailmcp::start(&[
-        "--component",
-        path.to_str().unwrap(),
-        "--no-cache",
-        "--allow-precompiled",
-    ])
-    .await;
-    assert_eq!(version(&server).await, "v1");
+    let server = Tailmcp::builder()
+        .args([
+            "--component",
+            path.to_str().unwrap(),
+            "--no-cache",
+            "--allow-precompiled",
+        ])
+        .start()
+        .await;
+    assert_eq!(server.version("/").await, "v1");
     assert!(
         server.logs().contains("--allow-precompiled: `"),
         "the opt-in is logged:\n{}",
@@ -290,16 +238,16 @@ async fn allowed_cwasm_path_swaps_precompiled_code() {
     );
     let v2_cwasm = cwasm_of(fixtures::SWAP_V2).await;
     replace_atomically(&path, &v2_cwasm);
-    wait_for(&server, "v2").await;
-    let health = health(&server).await;
+    server.wait_for_version("v2").await;
+    let health = server.health().await;
     assert_eq!(health["component"]["how"], "precompiled");
-    assert_eq!(health["component"]["sha256"], sha256(&v2_cwasm));
+    assert_eq!(health["component"]["sha256"], sha256_hex(&v2_cwasm));
 
     let foreign = foreign_cwasm(fixtures::SWAP_V1).await;
     replace_atomically(&path, &foreign);
     let reason = refusal_of(&server, &foreign).await;
     assert!(reason.contains("not a usable component"), "{reason}");
-    assert_eq!(version(&server).await, "v2", "v2 still serves");
+    assert_eq!(server.version("/").await, "v2", "v2 still serves");
 }
 
 /// `tailmcp compile` writes precompiled code only under a `.cwasm` name.
@@ -334,14 +282,16 @@ async fn compile_writes_only_cwasm_names() {
 async fn cache_entry(fixture: &str) -> (String, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
-    let server = Tailmcp::start(&[
-        "--component",
-        fixture,
-        "--cache-dir",
-        cache.to_str().unwrap(),
-    ])
-    .await;
-    assert_eq!(health(&server).await["component"]["how"], "compiled");
+    let server = Tailmcp::builder()
+        .args([
+            "--component",
+            fixture,
+            "--cache-dir",
+            cache.to_str().unwrap(),
+        ])
+        .start()
+        .await;
+    assert_eq!(server.health().await["component"]["how"], "compiled");
     drop(server);
     let entry = std::fs::read_dir(&cache)
         .unwrap()
@@ -420,7 +370,7 @@ async fn planted_cache_entries_are_not_loaded() {
     let engine_key = |entry: &str| entry.split_once('-').unwrap().1.to_string();
     assert_eq!(engine_key(&v1_entry), engine_key(&v2_entry));
     assert!(
-        v1_entry.starts_with(&sha256(&std::fs::read(fixtures::SWAP_V1).unwrap())),
+        v1_entry.starts_with(&sha256_hex(&std::fs::read(fixtures::SWAP_V1).unwrap())),
         "keyed by the source's sha256: {v1_entry}"
     );
     let root = {
@@ -452,16 +402,22 @@ async fn planted_cache_entries_are_not_loaded() {
         if let Some(owner) = case.dir_owner {
             std::os::unix::fs::chown(&cache, Some(owner), None).unwrap();
         }
-        let server = Tailmcp::start(&[
-            "--component",
-            fixtures::SWAP_V1,
-            "--cache-dir",
-            cache.to_str().unwrap(),
-        ])
-        .await;
-        assert_eq!(version(&server).await, "v1", "{name}: the planted code ran");
+        let server = Tailmcp::builder()
+            .args([
+                "--component",
+                fixtures::SWAP_V1,
+                "--cache-dir",
+                cache.to_str().unwrap(),
+            ])
+            .start()
+            .await;
         assert_eq!(
-            health(&server).await["component"]["how"],
+            server.version("/").await,
+            "v1",
+            "{name}: the planted code ran"
+        );
+        assert_eq!(
+            server.health().await["component"]["how"],
             "compiled",
             "{name}"
         );

@@ -2,20 +2,21 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use tailmcp_tests::clients::{self, Client};
-use tailmcp_tests::{
-    Injected, ServeStandIn, Tailmcp, fixtures, greet_wasm, replace_atomically, send,
-};
+use tailmcp_tests::{Injected, Tailmcp, fixtures, greet_wasm, replace_atomically, send};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const LOGIN: &str = "zoe@example.com";
 const NAME: &str = "Zoë Ünïcode";
 
 async fn client_over_sse(client: Client) {
-    let server = Tailmcp::start_unix(&[]).await;
-    let serve = ServeStandIn::start(server.backend(), Injected::user(LOGIN, NAME)).await;
-    let url = format!("http://{}/sse", serve.addr);
+    let server = Tailmcp::builder()
+        .unix()
+        .serve(Injected::user(LOGIN, NAME))
+        .start()
+        .await;
+    let url = format!("http://{}/sse", server.serve().addr);
     let forged = json!({"Tailscale-User-Login": "mallory@evil.example"});
     let out = clients::run(client, &url, forged, "greet", json!({})).await;
     assert_eq!(
@@ -107,7 +108,7 @@ async fn post(addr: std::net::SocketAddr, endpoint: &str, login: &str, body: &st
 
 #[tokio::test]
 async fn a_session_belongs_to_its_opener() {
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     let mut alice = Stream::open(server.addr(), "Tailscale-User-Login: alice@example.com\r\n")
         .await
         .unwrap();
@@ -160,7 +161,10 @@ async fn a_stream_survives_a_hot_swap() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.wasm");
     std::fs::copy(greet_wasm(), &path).unwrap();
-    let server = Tailmcp::start(&["--component", path.to_str().unwrap()]).await;
+    let server = Tailmcp::builder()
+        .args(["--component", path.to_str().unwrap()])
+        .start()
+        .await;
     let mut stream = Stream::open(server.addr(), "Tailscale-User-Login: a@example.com\r\n")
         .await
         .unwrap();
@@ -169,12 +173,12 @@ async fn a_stream_survives_a_hot_swap() {
         post(server.addr(), &stream.endpoint, "a@example.com", ping).await,
         202
     );
-    assert!(
-        stream
-            .next_data("message")
-            .await
-            .unwrap()
-            .contains("\"result\"")
+    let pong = json!({"jsonrpc": "2.0", "id": 1, "result": {}});
+    let data = stream.next_data("message").await.unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&data).unwrap(),
+        pong,
+        "{data}"
     );
     replace_atomically(&path, &std::fs::read(fixtures::SWAP_V2).unwrap());
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -184,9 +188,11 @@ async fn a_stream_survives_a_hot_swap() {
             202
         );
         let data = stream.next_data("message").await.unwrap();
-        if data.contains("\"v2\"") {
+        let answer: Value = serde_json::from_str(&data).unwrap();
+        if answer == json!({"version": "v2"}) {
             break; // the same stream now carries the new component's answers
         }
+        assert_eq!(answer, pong, "greet's answer until the swap");
         assert!(std::time::Instant::now() < deadline, "never swapped");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -194,17 +200,19 @@ async fn a_stream_survives_a_hot_swap() {
 
 #[tokio::test]
 async fn sessions_are_capped_and_expire() {
-    let server = Tailmcp::start(&[
-        "--max-sse-sessions",
-        "2",
-        "--max-sse-sessions-per-caller",
-        "1",
-        "--sse-idle-timeout",
-        "600ms",
-        "--sse-keepalive",
-        "100ms",
-    ])
-    .await;
+    let server = Tailmcp::builder()
+        .args([
+            "--max-sse-sessions",
+            "2",
+            "--max-sse-sessions-per-caller",
+            "1",
+            "--sse-idle-timeout",
+            "600ms",
+            "--sse-keepalive",
+            "100ms",
+        ])
+        .start()
+        .await;
     let mut a = Stream::open(server.addr(), "Tailscale-User-Login: a@example.com\r\n")
         .await
         .unwrap();
@@ -231,7 +239,7 @@ async fn sessions_are_capped_and_expire() {
 
 #[tokio::test]
 async fn legacy_sse_can_be_turned_off() {
-    let server = Tailmcp::start(&["--no-legacy-sse"]).await;
+    let server = Tailmcp::builder().args(["--no-legacy-sse"]).start().await;
     assert_eq!(
         send(server.addr(), "GET", "/sse", &[], "").await.status,
         404

@@ -67,14 +67,16 @@ fn ms(d: Duration) -> f64 {
 /// Part 1, one row: B's greet latency while `n` calls loop, by one caller
 /// or by `n` callers.
 async fn latency_row(n: usize, distinct: bool, window: Duration) {
-    let server = Tailmcp::start(&[
-        "--component",
-        fixtures::FAULT_SPIN_TOOL,
-        "--no-cache",
-        "--request-timeout",
-        "60s",
-    ])
-    .await;
+    let server = Tailmcp::builder()
+        .args([
+            "--component",
+            fixtures::FAULT_SPIN_TOOL,
+            "--no-cache",
+            "--request-timeout",
+            "60s",
+        ])
+        .start()
+        .await;
     let addr = server.addr();
     let loops: Vec<_> = (0..n)
         .map(|i| {
@@ -91,7 +93,7 @@ async fn latency_row(n: usize, distinct: bool, window: Duration) {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.wait_in_flight(n as u64).await;
     let mut sender = connect(addr).await;
     let mut latencies = Vec::new();
     let until = Instant::now() + window;
@@ -124,7 +126,7 @@ async fn throughput(window: Duration, extra: &[String]) {
     let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
     let mut args = vec!["--no-cache"];
     args.extend(extra);
-    let server = Tailmcp::start(&args).await;
+    let server = Tailmcp::builder().args(&args).start().await;
     let addr = server.addr();
     let pid = server.pid();
     // Warm the pool and the connections.

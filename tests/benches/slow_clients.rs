@@ -110,7 +110,7 @@ async fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
-    let server = Tailmcp::start(&[]).await;
+    let server = Tailmcp::builder().start().await;
     let (addr, pid) = (server.addr(), server.pid());
     let rss_start = rss_kib(pid);
     let deadline = Instant::now() + Duration::from_secs(seconds);

@@ -224,21 +224,23 @@ async fn main() {
     let greet = Arc::new(std::fs::read(greet_wasm()).expect("build the host first"));
     replace_atomically(&path, &greet);
     let server = Arc::new(
-        Tailmcp::start(&[
-            "--component",
-            path.to_str().unwrap(),
-            "--request-timeout",
-            "2s",
-            "--max-memory",
-            "32MiB",
-            "--max-response",
-            "1MiB",
-            "--max-concurrent-requests",
-            &SLOTS.to_string(),
-            "--max-requests-per-caller",
-            &SLOTS.to_string(),
-        ])
-        .await,
+        Tailmcp::builder()
+            .args([
+                "--component",
+                path.to_str().unwrap(),
+                "--request-timeout",
+                "2s",
+                "--max-memory",
+                "32MiB",
+                "--max-response",
+                "1MiB",
+                "--max-concurrent-requests",
+                &SLOTS.to_string(),
+                "--max-requests-per-caller",
+                &SLOTS.to_string(),
+            ])
+            .start()
+            .await,
     );
     let pid = server.pid();
     let rss_boot = rss_kib(pid);

@@ -65,17 +65,22 @@ async fn main() {
     let v1_cwasm = std::fs::read(&v1_cwasm).expect("cwasm");
 
     replace_atomically(&path, &v1);
-    let server = Tailmcp::start(&["--component", path.to_str().unwrap(), "--no-cache"]).await;
+    let server = Tailmcp::builder()
+        .args(["--component", path.to_str().unwrap(), "--no-cache"])
+        .start()
+        .await;
     // Precompiled code loads only from a `.cwasm` path, with the opt-in.
     let native_path = dir.path().join("component.cwasm");
     replace_atomically(&native_path, &v1_cwasm);
-    let native = Tailmcp::start(&[
-        "--component",
-        native_path.to_str().unwrap(),
-        "--no-cache",
-        "--allow-precompiled",
-    ])
-    .await;
+    let native = Tailmcp::builder()
+        .args([
+            "--component",
+            native_path.to_str().unwrap(),
+            "--no-cache",
+            "--allow-precompiled",
+        ])
+        .start()
+        .await;
 
     // 1. Landing to first response.
     let mut wasm_times = Vec::new();

@@ -6,24 +6,47 @@ pub mod fixtures;
 pub mod modern;
 pub mod mounts;
 pub mod qencode;
+pub mod server;
 pub mod standin;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, AsyncWrite};
 
+pub use server::{Builder, Exited, Tailmcp};
 pub use standin::{Backend, Injected, ServeStandIn};
 
-/// How long a server may take to say it is listening.
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+/// The repository's root directory.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the repository")
+        .to_path_buf()
+}
+
+/// The lowercase hex sha256 of `bytes`, as `/healthz` and the logs show it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The lines of the JSON-lines file at `path` (an audit log), each parsed;
+/// none if it does not exist yet.
+pub fn json_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("line is not JSON ({e}): {l}")))
+        .collect()
+}
 
 /// The `tailmcp` binary: `$TAILMCP_BIN`, or the one cargo built beside this
 /// test executable (`cargo build --release` before `cargo test --release`).
@@ -88,200 +111,6 @@ pub fn cpu_time(pid: u32) -> Duration {
             .unwrap_or(0)
     };
     Duration::from_millis((field(11) + field(12)) * 10) // USER_HZ is 100 on Linux
-}
-
-/// How a `tailmcp serve` started by [`launch`] went.
-pub enum Launch {
-    /// It said it was listening at `listening` (e.g. `http://127.0.0.1:41234`);
-    /// its log so far. Killed when `child` is dropped; its log keeps draining.
-    Listening {
-        listening: String,
-        log: String,
-        child: Child,
-    },
-    /// It exited first, with `code`; its stderr.
-    Exited { code: Option<i32>, log: String },
-}
-
-/// Runs `tailmcp serve ARGS` with `env` (and no other `TAILMCP_*` variable
-/// of this process) until it says it is listening or exits: for tests of
-/// what starts and what is refused at startup.
-pub async fn launch(args: &[&str], env: &[(&str, &str)]) -> Launch {
-    let mut command = Command::new(tailmcp_bin());
-    command.arg("serve").args(args);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("TAILMCP_") {
-            command.env_remove(name);
-        }
-    }
-    let mut child = command
-        .envs(env.iter().copied())
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn tailmcp");
-    let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
-    let mut log = String::new();
-    let read = async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            log.push_str(&line);
-            log.push('\n');
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                return Some(rest.trim_end_matches("/mcp").to_string());
-            }
-        }
-        None
-    };
-    let listening = tokio::time::timeout(STARTUP_TIMEOUT, read)
-        .await
-        .expect("tailmcp listens or exits within the startup timeout");
-    match listening {
-        Some(listening) => {
-            // Keep draining its log so that it never blocks writing it.
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            Launch::Listening {
-                listening,
-                log,
-                child,
-            }
-        }
-        None => {
-            let status = child.wait().await.expect("wait for tailmcp");
-            Launch::Exited {
-                code: status.code(),
-                log,
-            }
-        }
-    }
-}
-
-/// A running `tailmcp serve`; killed on drop (its log is printed if the test failed).
-pub struct Tailmcp {
-    child: Child,
-    /// What it printed after "listening on ", e.g. `http://127.0.0.1:41234`.
-    pub listening: String,
-    logs: Arc<Mutex<String>>,
-    /// Keeps a unix socket's directory alive.
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Tailmcp {
-    /// Starts `tailmcp serve --listen 127.0.0.1:0 ARGS...`.
-    pub async fn start(args: &[&str]) -> Tailmcp {
-        Self::spawn("127.0.0.1:0", args, None).await
-    }
-
-    /// Starts `tailmcp serve --listen unix:<temp dir>/mcp.sock ARGS...`.
-    pub async fn start_unix(args: &[&str]) -> Tailmcp {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let listen = format!("unix:{}", dir.path().join("mcp.sock").display());
-        Self::spawn(&listen, args, Some(dir)).await
-    }
-
-    /// Starts `tailmcp serve --listen LISTEN ARGS...`.
-    pub async fn start_on(listen: &str, args: &[&str]) -> Tailmcp {
-        Self::spawn(listen, args, None).await
-    }
-
-    async fn spawn(listen: &str, args: &[&str], dir: Option<tempfile::TempDir>) -> Tailmcp {
-        let mut child = Command::new(tailmcp_bin())
-            .args(["serve", "--listen", listen])
-            .args(args)
-            .env("RUST_LOG", "info")
-            .env_remove("TAILMCP_COMPONENT")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn tailmcp");
-        let logs = Arc::new(Mutex::new(String::new()));
-        let (ready, mut listening) = tokio::sync::mpsc::channel::<String>(1);
-        let stderr = child.stderr.take().expect("piped stderr");
-        let sink = logs.clone();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(rest) = line.split("listening on ").nth(1) {
-                    let _ = ready.try_send(rest.trim_end_matches("/mcp").to_string());
-                }
-                let mut logs = sink.lock().expect("log lock");
-                logs.push_str(&line);
-                logs.push('\n');
-            }
-        });
-        let listening = match tokio::time::timeout(STARTUP_TIMEOUT, listening.recv()).await {
-            Ok(Some(listening)) => listening,
-            _ => {
-                let _ = child.kill().await;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                panic!("tailmcp did not start:\n{}", logs.lock().expect("log lock"));
-            }
-        };
-        Tailmcp {
-            child,
-            listening,
-            logs,
-            _dir: dir,
-        }
-    }
-
-    /// The TCP address it listens on (panics for unix sockets).
-    pub fn addr(&self) -> SocketAddr {
-        self.listening
-            .strip_prefix("http://")
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("not a TCP listener: {}", self.listening))
-    }
-
-    /// The unix socket path (panics for TCP listeners).
-    pub fn socket(&self) -> PathBuf {
-        self.listening
-            .strip_prefix("unix:")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| panic!("not a unix listener: {}", self.listening))
-    }
-
-    /// Where a tailscale serve stand-in should proxy to.
-    pub fn backend(&self) -> Backend {
-        match self.listening.strip_prefix("unix:") {
-            Some(path) => Backend::Unix(path.into()),
-            None => Backend::Tcp(self.addr()),
-        }
-    }
-
-    /// The server's process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id().expect("tailmcp is running")
-    }
-
-    /// Everything the server logged so far.
-    pub fn logs(&self) -> String {
-        self.logs.lock().expect("log lock").clone()
-    }
-
-    /// Sends SIGTERM and waits for the exit status.
-    pub async fn terminate(mut self) -> std::process::ExitStatus {
-        if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill")
-                .args(["-TERM", &pid.to_string()])
-                .status();
-        }
-        tokio::time::timeout(Duration::from_secs(20), self.child.wait())
-            .await
-            .expect("tailmcp exits after SIGTERM")
-            .expect("wait for tailmcp")
-    }
-}
-
-impl Drop for Tailmcp {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("--- tailmcp log ---\n{}", self.logs());
-        }
-        let _ = self.child.start_kill();
-    }
 }
 
 /// A response, fully read.
@@ -354,9 +183,9 @@ pub async fn try_send(
 }
 
 /// Like [`try_send`], on a connection already made (so that a test can
-/// time the request alone).
+/// time the request alone, or talk over a unix socket).
 pub async fn try_send_on(
-    stream: tokio::net::TcpStream,
+    stream: impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
@@ -411,14 +240,4 @@ pub fn tools_call(id: u64, name: &str, arguments: serde_json::Value) -> String {
         "params": { "name": name, "arguments": arguments }
     })
     .to_string()
-}
-
-impl Tailmcp {
-    /// Kills the server with SIGKILL, as a machine or pod that dies would:
-    /// no graceful shutdown, in-flight requests are cut off. Returns once
-    /// the process is gone.
-    pub async fn kill(mut self) -> std::process::ExitStatus {
-        self.child.kill().await.expect("SIGKILL tailmcp");
-        self.child.wait().await.expect("wait for tailmcp")
-    }
 }

@@ -30,6 +30,8 @@ pub enum Refused {
 /// The admission counters.
 pub struct Admission {
     total: Arc<Semaphore>,
+    /// How many `total` holds when none is taken.
+    max_total: usize,
     per_caller: Arc<Mutex<HashMap<String, Share>>>,
     per_caller_max: u32,
     busy_per_caller: u32,
@@ -77,10 +79,18 @@ impl Admission {
     pub fn new(total: u32, per_caller: u32, busy_per_caller: u32) -> Admission {
         Admission {
             total: Arc::new(Semaphore::new(total as usize)),
+            max_total: total as usize,
             per_caller: Arc::new(Mutex::new(HashMap::new())),
             per_caller_max: per_caller.max(1),
             busy_per_caller: busy_per_caller.max(1),
         }
+    }
+
+    /// How many requests are admitted now: being handled by a component
+    /// instance (an admitted request holds its place until it is answered).
+    pub fn in_flight(&self) -> usize {
+        self.max_total
+            .saturating_sub(self.total.available_permits())
     }
 
     /// Admits a request of the caller whose [`share_key`] is `key`, or says
@@ -243,8 +253,10 @@ mod tests {
     #[test]
     fn per_caller_share_then_total() {
         let admission = Admission::new(3, 2, 2);
+        assert_eq!(admission.in_flight(), 0);
         let a1 = admission.admit(&share_key(&user("a"))).unwrap();
         let _a2 = admission.admit(&share_key(&user("a"))).unwrap();
+        assert_eq!(admission.in_flight(), 2);
         assert_eq!(
             admission.admit(&share_key(&user("a"))).err(),
             Some(Refused::CallerBusy)
@@ -254,7 +266,9 @@ mod tests {
             admission.admit(&share_key(&user("c"))).err(),
             Some(Refused::Busy)
         );
+        assert_eq!(admission.in_flight(), 3, "refusals take no place");
         drop(a1);
+        assert_eq!(admission.in_flight(), 2);
         assert!(
             admission.admit(&share_key(&user("a"))).is_ok(),
             "a slot and a share freed"

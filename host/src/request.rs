@@ -157,6 +157,7 @@ async fn route(
                     health::View::Full => {
                         let mut report = health::report(&app.component);
                         report["sseSessions"] = json!(app.sessions.len());
+                        report["in_flight"] = json!(app.admission.in_flight());
                         if let Some(policy) = app.policy() {
                             report["policy"] = policy.health();
                         }

@@ -10,7 +10,7 @@
 //! | connection limit, head/idle deadlines  | `connections.rs`     |
 //! | one request's path (routing, logging)  | `request.rs`         |
 //! | where identity is decoded              | `identity/mod.rs`    |
-//! | identity handed to the component       | `identity/wit.rs`    |
+//! | identity handed to the component       | `identity_import.rs` |
 //! | Origin / public-name checks            | `checks.rs`          |
 //! | engine, linker, loading a component    | `engine.rs`          |
 //! | where a component is swapped (hot swap)| `reload.rs`          |
@@ -37,10 +37,12 @@ pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod connections;
+pub mod digest;
 pub mod engine;
 pub mod health;
 pub mod heap;
 pub mod identity;
+pub mod identity_import;
 pub mod instance;
 pub mod limits;
 pub mod listen;

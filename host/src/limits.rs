@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::engine::sha256_hex;
+use crate::digest::sha256_hex;
 use crate::identity::Caller;
 
 /// Why a request was not admitted.

@@ -103,7 +103,7 @@ impl Policy {
             Policy::parse(&text).map_err(|e| format!("policy `{}`: {e}", path.display()))?;
         policy.source = Some(Source {
             path: path.display().to_string(),
-            sha256: crate::engine::sha256_hex(text.as_bytes()),
+            sha256: crate::digest::sha256_hex(text.as_bytes()),
             loaded_at: std::time::SystemTime::now(),
         });
         Ok(policy)

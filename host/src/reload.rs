@@ -283,7 +283,7 @@ async fn reload(path: &Path, loader: &Arc<Loader>, active: &Arc<Active>) {
             return;
         }
     };
-    let sha256 = crate::engine::sha256_hex(&bytes);
+    let sha256 = crate::digest::sha256_hex(&bytes);
     if sha256 == previous.sha256 && previous.source == source {
         tracing::debug!("`{source}` is unchanged (sha256 {sha256})");
         return;

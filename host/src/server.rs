@@ -403,7 +403,7 @@ fn reload_policy(
 fn policy_sha256(path: &std::path::Path) -> Option<String> {
     std::fs::read(path)
         .ok()
-        .map(|bytes| crate::engine::sha256_hex(&bytes))
+        .map(|bytes| crate::digest::sha256_hex(&bytes))
 }
 
 /// Logs SIGHUP instead of dying of it when there is nothing to reload.

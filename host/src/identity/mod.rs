@@ -7,9 +7,6 @@
 //! read on every listener: forging it can only get a request refused.
 
 pub mod rfc2047;
-// The WIT glue needs wasmtime; fuzz targets include this file without it.
-#[cfg(not(fuzzing))]
-pub mod wit;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

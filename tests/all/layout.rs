@@ -159,11 +159,10 @@ fn ident_before(chars: &[char], i: usize) -> bool {
 
 /// A `'` that opens a char literal rather than naming a lifetime.
 fn is_char_literal(chars: &[char], i: usize) -> bool {
-    match (chars.get(i + 1), chars.get(i + 2)) {
-        (Some('\\'), _) => true,
-        (Some(_), Some('\'')) => true,
-        _ => false,
-    }
+    matches!(
+        (chars.get(i + 1), chars.get(i + 2)),
+        (Some('\\'), _) | (Some(_), Some('\''))
+    )
 }
 
 /// One crate's code, test code left out: each file's module and its code.
@@ -193,7 +192,7 @@ impl Crate {
             })
             .collect();
         for (path, module, code) in parsed {
-            let in_tests = (1..=module.len()).any(|n| test_modules.contains(&module[..n].to_vec()));
+            let in_tests = (1..=module.len()).any(|n| test_modules.contains(&module[..n]));
             if !in_tests {
                 files.push((path, module, code));
             }

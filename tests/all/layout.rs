@@ -14,6 +14,10 @@ const MAX_FILE_LINES: usize = 300;
 /// Lines of code a function may have, its signature and closing brace included.
 const MAX_FN_LINES: usize = 60;
 
+/// Functions over the limit that are being replaced: `rpc.rs`'s reading
+/// becomes the protocol crate's method table. Remove each once it is.
+const NOT_YET: &[(&str, &str)] = &[("host/src/rpc.rs", "read")];
+
 /// The repository root.
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -506,6 +510,24 @@ fn protocol_has_no_module_cycle() {
     if repo().join("protocol/src").is_dir() {
         assert_no_cycle("protocol/src");
     }
+}
+
+#[test]
+fn host_files_and_functions_are_small() {
+    let krate = Crate::read(&repo().join("host/src"));
+    let over: Vec<String> = over_limits(&krate, "host/src")
+        .into_iter()
+        .filter(|line| {
+            !NOT_YET.iter().any(|(file, name)| {
+                line.starts_with(file) && line.contains(&format!(": fn {name} has "))
+            })
+        })
+        .collect();
+    assert!(
+        over.is_empty(),
+        "over {MAX_FILE_LINES} lines a file or {MAX_FN_LINES} a function:\n{}",
+        over.join("\n")
+    );
 }
 
 fn synthetic(files: &[(&str, &str)]) -> Crate {

@@ -1,5 +1,6 @@
-//! The audit log: one JSON line per `tools/call` (allowed or refused),
-//! written by the host, so a component can neither forge nor suppress it.
+//! The audit log: one JSON line per `tools/call` (allowed or refused, and
+//! how it ended), written by the host, so a component can neither forge nor
+//! suppress it.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 use crate::identity::Caller;
+use crate::rpc::Reading;
 
 /// Where audit lines go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,6 +140,28 @@ impl AuditLog {
         if let Err(e) = written {
             tracing::error!("could not write the audit log: {e}");
         }
+    }
+}
+
+/// Records a `tools/call` (`reading.tool` set) in `audit`, if there is a log;
+/// anything else is not audited.
+pub fn record(
+    audit: Option<&AuditLog>,
+    caller: &Caller,
+    reading: &Reading,
+    outcome: Outcome,
+    duration: Duration,
+    component_sha256: &str,
+) {
+    if let (Some(audit), Some(tool)) = (audit, &reading.tool) {
+        audit.record(&Entry {
+            caller,
+            tool,
+            outcome,
+            duration,
+            component_sha256,
+            arguments: reading.arguments.as_ref(),
+        });
     }
 }
 

@@ -4,7 +4,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use sha2::{Digest, Sha256};
 use wasmtime::Result;
 use wasmtime::component::{Component, Linker};
 use wasmtime::error::Context;
@@ -105,7 +104,7 @@ pub fn linker(engine: &Engine) -> Result<Linker<State>> {
     // so link the CLI world too (as `wasmtime serve -Scli` does).
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    crate::identity::wit::add_to_linker(&mut linker)?;
+    crate::identity_import::add_to_linker(&mut linker)?;
     Ok(linker)
 }
 
@@ -166,7 +165,7 @@ pub fn load(
     source: &str,
     native: NativeCode,
 ) -> Result<Loaded> {
-    let sha256 = sha256_hex(bytes);
+    let sha256 = crate::digest::sha256_hex(bytes);
     if native == NativeCode::Refuse && is_native_code(bytes) {
         // Deserializing it would run it unchecked: refuse before anything else.
         wasmtime::bail!(
@@ -254,15 +253,6 @@ fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Component> {
 /// Compiles a `.wasm` component to a `.cwasm` for this engine configuration.
 pub fn precompile(engine: &Engine, bytes: &[u8]) -> Result<Vec<u8>> {
     engine.precompile_component(bytes)
-}
-
-/// Hex sha256 of `bytes`: how components are named in logs and `/healthz`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.

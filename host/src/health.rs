@@ -1,25 +1,31 @@
 //! `GET /healthz`, and `tailmcp health`, which probes it (over TCP or a unix
 //! socket) for container and Kubernetes health checks.
 //!
-//! Three views, decided once here for every field added later:
-//! - a browser `Origin` that is not allowed: 403 (checked by the caller);
+//! All of its JSON is built here. Three views, decided once here for every
+//! field added later:
+//! - a browser `Origin` that is not allowed: 403;
 //! - a request that came through a proxy (`tailscale serve` adds
 //!   `X-Forwarded-For` and `X-Forwarded-Host`), or on a listener that is not
 //!   local: [`View::Summary`], status and the component's sha256 only;
 //! - the local probe (no forwarding headers, on the unix socket or
 //!   loopback): [`View::Full`], with refusal reasons, counts and paths.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use http::{Method, Response, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 
+use crate::app::App;
+use crate::checks;
 use crate::identity::Trust;
-use crate::instance;
 use crate::listen::Listen;
+use crate::policy::Policy;
+use crate::refusal::Refusal;
 use crate::reload::Active;
+use crate::response;
 
 /// The health path.
 pub const PATH: &str = "/healthz";
@@ -53,22 +59,76 @@ pub fn view(headers: &http::HeaderMap, trust: Trust) -> View {
     }
 }
 
+/// Answers a request for [`PATH`].
+pub fn answer<B>(app: &App, request: &http::Request<B>) -> Result<Response<Bytes>, Refusal> {
+    // A page in a browser learns nothing here, not even that it is up.
+    if !checks::origin_allowed(request.headers(), &app.config.allowed_origins) {
+        return Err(Refusal::Origin);
+    }
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return Err(Refusal::HealthMethod);
+    }
+    let report = match view(request.headers(), app.config.listen.trust()) {
+        View::Full => full(app),
+        View::Summary => summary(&app.component),
+    };
+    Ok(response::json(StatusCode::OK, &report))
+}
+
 /// The [`View::Summary`] body.
 pub fn summary(active: &Active) -> Value {
     json!({ "status": "ok", "component": { "sha256": active.current().sha256 } })
 }
 
 /// The [`View::Full`] body.
-pub fn report(active: &Active) -> Value {
-    let mut report = json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-        "in_flight": instance::in_flight(),
-    });
-    if let (Some(report), Value::Object(active)) = (report.as_object_mut(), active.health()) {
-        report.extend(active);
+pub fn full(app: &App) -> Value {
+    let mut report = component(&app.component);
+    report["status"] = json!("ok");
+    report["version"] = json!(env!("CARGO_PKG_VERSION"));
+    report["sseSessions"] = json!(app.sessions.len());
+    report["in_flight"] = json!(app.admission.in_flight());
+    if let Some(policy) = app.policy() {
+        report["policy"] = policy_report(&policy);
     }
     report
+}
+
+/// The active component, its swaps and the last file refused.
+fn component(active: &Active) -> Value {
+    let current = active.current();
+    json!({
+        "component": {
+            "sha256": current.sha256,
+            "source": current.source,
+            "loadedAtUnix": unix(current.loaded_at),
+            "how": current.how.to_string(),
+        },
+        "swaps": active.swaps(),
+        "lastRefusal": active.last_refusal().map(|r| json!({
+            "reason": r.reason,
+            "sha256": r.sha256,
+            "atUnix": unix(r.at),
+        })),
+    })
+}
+
+/// The tool policy in force: which file, which version, how many rules.
+fn policy_report(policy: &Policy) -> Value {
+    match &policy.source {
+        Some(source) => json!({
+            "path": source.path,
+            "sha256": source.sha256,
+            "loadedAt": crate::audit::rfc3339(source.loaded_at),
+            "rules": policy.rules(),
+        }),
+        None => json!({ "rules": policy.rules() }),
+    }
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }
 
 /// Probes `GET /healthz` at `listen`; Ok with the body when it answered 200.

@@ -5,16 +5,16 @@
 //! holds a worker thread the host needs for I/O and other requests; one that
 //! is still computing at a tick also needs one of its caller's busy slots.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
 use wasmtime::{Store, Trap, UpdateDeadline};
 use wasmtime_wasi_http::WasiHttpView;
-use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::engine::{EPOCH_TICK, Loaded};
@@ -39,11 +39,6 @@ pub enum Failure {
     Setup(String),
 }
 
-/// Marks a response whose body the host read in full, with those bytes, so
-/// the policy and the audit log can look at it without reading it again.
-#[derive(Debug, Clone)]
-pub struct Buffered(pub Bytes);
-
 /// Limits for one instance.
 #[derive(Debug, Clone, Copy)]
 pub struct InstanceLimits {
@@ -55,41 +50,15 @@ pub struct InstanceLimits {
     pub fuel: Option<u64>,
 }
 
-/// Requests a component instance is handling right now (`/healthz` `in_flight`).
-static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
-
-/// How many requests a component instance is handling right now.
-pub fn in_flight() -> usize {
-    IN_FLIGHT.load(Ordering::Relaxed)
-}
-
-/// Counts one request in [`in_flight`] until dropped (however `run` ends,
-/// a dropped future included).
-struct InFlight;
-
-impl InFlight {
-    fn enter() -> InFlight {
-        IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
-        InFlight
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
 /// Runs `request` through a fresh instance of `component` for `caller`,
-/// whose busy guests share `busy_slots`.
+/// whose busy guests share `busy_slots`; the whole response, body read.
 pub async fn run(
     component: Arc<Loaded>,
-    request: http::Request<Full<Bytes>>,
+    request: http::Request<Bytes>,
     caller: Caller,
     limits: InstanceLimits,
     busy_slots: Arc<Semaphore>,
-) -> Result<http::Response<HyperOutgoingBody>, Failure> {
-    let _in_flight = InFlight::enter();
+) -> Result<http::Response<Bytes>, Failure> {
     let output = OutputLog {
         output: ComponentOutput::default(),
         component: component.sha256.chars().take(12).collect(),
@@ -100,17 +69,8 @@ pub async fn run(
             caller.describe()
         ),
     };
-    let mut store = Store::new(
-        component.pre.engine(),
-        State::new(caller, limits.max_memory_bytes, &output.output),
-    );
-    store.limiter(|state| &mut state.limits);
-    store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(at_each_tick(limits.deadline, busy_slots));
+    let mut store = new_store(&component, caller, &limits, busy_slots, &output.output)?;
     let setup = |e: wasmtime::Error| Failure::Setup(format!("{e:#}"));
-    if let Some(fuel) = limits.fuel {
-        store.set_fuel(fuel).map_err(setup)?;
-    }
     // Host calls (a component sleeping, say) are not interrupted by epochs:
     // this timer catches those, a tick after the guest's own trap would.
     let deadline = tokio::time::Instant::from_std(limits.deadline + EPOCH_TICK);
@@ -119,7 +79,7 @@ pub async fn run(
     let incoming = store
         .data_mut()
         .http()
-        .new_incoming_request(Scheme::Http, request)
+        .new_incoming_request(Scheme::Http, request.map(Full::new))
         .map_err(setup)?;
     let outparam = store
         .data_mut()
@@ -128,8 +88,8 @@ pub async fn run(
         .map_err(setup)?;
 
     // The guest runs in its own task so it can keep streaming the body after
-    // the response head has been handed to hyper.
-    let task = tokio::spawn(async move {
+    // the response head has been handed over.
+    let mut task = tokio::spawn(async move {
         // Dropped with the instance, however the task ends (even aborted):
         // then the component's output is logged.
         let _output = output;
@@ -140,29 +100,66 @@ pub async fn run(
             .await
     });
 
-    let response = match tokio::time::timeout_at(deadline, receiver).await {
-        Ok(Ok(Ok(response))) => response,
-        Ok(Ok(Err(code))) => {
-            return Err(Failure::Trap(format!(
-                "component answered with error code {code:?}"
-            )));
-        }
-        Ok(Err(_dropped)) => {
-            return Err(match task.await {
-                Ok(Ok(())) => Failure::NoResponse,
-                Ok(Err(e)) => classify(e),
-                Err(join) => Failure::Trap(format!("component task failed: {join}")),
-            });
-        }
+    let response = response_head(receiver, &mut task, deadline).await?;
+    read_whole(response, task, deadline, limits.max_response_bytes).await
+}
+
+/// A store for one request: its caller, memory limit, fuel and deadline.
+fn new_store(
+    component: &Loaded,
+    caller: Caller,
+    limits: &InstanceLimits,
+    busy_slots: Arc<Semaphore>,
+    output: &ComponentOutput,
+) -> Result<Store<State>, Failure> {
+    let mut store = Store::new(
+        component.pre.engine(),
+        State::new(caller, limits.max_memory_bytes, output),
+    );
+    store.limiter(|state| &mut state.limits);
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(at_each_tick(limits.deadline, busy_slots));
+    if let Some(fuel) = limits.fuel {
+        store
+            .set_fuel(fuel)
+            .map_err(|e| Failure::Setup(format!("{e:#}")))?;
+    }
+    Ok(store)
+}
+
+/// Waits (until `deadline`) for the response head the guest hands over.
+async fn response_head(
+    receiver: tokio::sync::oneshot::Receiver<Result<http::Response<HyperOutgoingBody>, ErrorCode>>,
+    task: &mut JoinHandle<wasmtime::Result<()>>,
+    deadline: tokio::time::Instant,
+) -> Result<http::Response<HyperOutgoingBody>, Failure> {
+    match tokio::time::timeout_at(deadline, receiver).await {
+        Ok(Ok(Ok(response))) => Ok(response),
+        Ok(Ok(Err(code))) => Err(Failure::Trap(format!(
+            "component answered with error code {code:?}"
+        ))),
+        Ok(Err(_dropped)) => Err(match task.await {
+            Ok(Ok(())) => Failure::NoResponse,
+            Ok(Err(e)) => classify(e),
+            Err(join) => Failure::Trap(format!("component task failed: {join}")),
+        }),
         Err(_elapsed) => {
             task.abort();
-            return Err(Failure::Timeout);
+            Err(Failure::Timeout)
         }
-    };
-    // Read the whole body (within the deadline and the size limit) so a
-    // failure is still a clean error response, not a cut-off one.
+    }
+}
+
+/// Reads the whole body (within the deadline and the size limit) so a
+/// failure is still a clean error response, not a cut-off one.
+async fn read_whole(
+    response: http::Response<HyperOutgoingBody>,
+    task: JoinHandle<wasmtime::Result<()>>,
+    deadline: tokio::time::Instant,
+    max_bytes: usize,
+) -> Result<http::Response<Bytes>, Failure> {
     let (parts, body) = response.into_parts();
-    let body = Limited::new(body, limits.max_response_bytes).collect();
+    let body = Limited::new(body, max_bytes).collect();
     match tokio::time::timeout_at(deadline, body).await {
         Ok(Ok(collected)) => {
             tokio::spawn(async move {
@@ -170,13 +167,7 @@ pub async fn run(
                     tracing::warn!("component failed after sending its response: {e:#}");
                 }
             });
-            let bytes = collected.to_bytes();
-            let mut parts = parts;
-            parts.extensions.insert(Buffered(bytes.clone()));
-            let body = Full::new(bytes)
-                .map_err(|never| match never {})
-                .boxed_unsync();
-            Ok(http::Response::from_parts(parts, body))
+            Ok(http::Response::from_parts(parts, collected.to_bytes()))
         }
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
             task.abort();

@@ -3,44 +3,60 @@
 //! The host serves a WebAssembly component (world `tailmcp:host/mcp-server`
 //! in `wit/world.wit`) behind `tailscale serve`. Where to find things:
 //!
-//! | what                                   | file                 |
-//! |----------------------------------------|----------------------|
-//! | flags and env vars                     | `cli.rs`, `config.rs`|
-//! | accept loop, shutdown                  | `server.rs`          |
-//! | connection limit, head/idle deadlines  | `connections.rs`     |
-//! | one request's path (routing, logging)  | `request.rs`         |
-//! | where identity is decoded              | `identity/mod.rs`    |
-//! | identity handed to the component       | `identity/wit.rs`    |
-//! | Origin / public-name checks            | `checks.rs`          |
-//! | engine, linker, loading a component    | `engine.rs`          |
-//! | where a component is swapped (hot swap)| `reload.rs`          |
-//! | compiled-component cache               | `cache.rs`           |
-//! | one request in a fresh instance        | `instance.rs`        |
-//! | concurrency: total and per-caller      | `limits.rs`          |
-//! | tool policy (grants, logins)           | `policy.rs`          |
-//! | `tailmcp policy check` / `explain`     | `policy_cmd.rs`      |
-//! | audit log of tool calls                | `audit.rs`           |
-//! | reading a JSON-RPC envelope            | `rpc.rs`             |
-//! | what a request's store holds           | `state.rs`           |
-//! | a component's stdout/stderr, logged    | `output.rs`          |
-//! | the host log: one line per event       | `logging.rs`         |
-//! | binding the unix socket (its mode)     | `unix_socket.rs`     |
-//! | `/healthz` and `tailmcp health`        | `health.rs`          |
-//! | giving freed memory back to the kernel | `heap.rs`            |
-//! | background threads (epoch, heap trim)  | `periodic.rs`        |
-//! | legacy HTTP+SSE transport bridge       | `sse.rs`             |
+//! | what                                          | file                   |
+//! |-----------------------------------------------|------------------------|
+//! | flags and env vars                            | `cli/` (`serve.rs`: the flags, `validate.rs`: into a `Config`), `config.rs` |
+//! | starting up: first component, policy, warnings| `startup.rs`           |
+//! | accept loop, one task per connection, shutdown| `server.rs`            |
+//! | the address and the bound socket              | `listen.rs`            |
+//! | connection limit, head/idle deadlines         | `connections.rs`       |
+//! | what every request shares                     | `app.rs`               |
+//! | one request's path, one line per step         | `request.rs`           |
+//! | where identity is decoded                     | `identity/mod.rs`      |
+//! | identity handed to the component              | `identity_import.rs`   |
+//! | Origin / public-name checks                   | `checks.rs`            |
+//! | reading a request body within its limits      | `body.rs`              |
+//! | reading a JSON-RPC envelope                   | `rpc.rs`               |
+//! | where the tool policy is enforced (and reloaded) | `enforce.rs`        |
+//! | tool policy: the file and its rules           | `policy.rs`            |
+//! | `tailmcp policy check` / `explain`            | `policy_cmd.rs`        |
+//! | concurrency: total and per-caller; body budget| `limits.rs`            |
+//! | one request in a fresh instance               | `instance.rs`          |
+//! | every answer the host makes itself            | `refusal.rs`           |
+//! | JSON responses, whole bodies to hyper         | `response.rs`          |
+//! | audit log of tool calls                       | `audit.rs`             |
+//! | engine, linker, loading a component           | `engine.rs`            |
+//! | where a component is swapped (hot swap)       | `reload.rs`            |
+//! | compiled-component cache                      | `cache.rs`             |
+//! | what a request's store holds                  | `state.rs`             |
+//! | a component's stdout/stderr, logged           | `output.rs`            |
+//! | the host log: one line per event              | `logging.rs`           |
+//! | binding the unix socket (its mode)            | `unix_socket.rs`       |
+//! | `/healthz` (all of its JSON) and `tailmcp health` | `health.rs`        |
+//! | sha256 names                                  | `digest.rs`            |
+//! | giving freed memory back to the kernel        | `heap.rs`              |
+//! | background threads (epoch, heap trim)         | `periodic.rs`          |
+//! | legacy HTTP+SSE: sessions; HTTP handlers      | `sse/mod.rs`; `sse/bridge.rs` |
+//!
+//! Every `use crate::…` points one way: `tests/all/layout.rs` fails on a
+//! module cycle, a file over 300 lines of code or a function over 60.
 
+pub mod app;
 pub mod audit;
 pub mod bindings;
+pub mod body;
 pub mod cache;
 pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod connections;
+pub mod digest;
+pub mod enforce;
 pub mod engine;
 pub mod health;
 pub mod heap;
 pub mod identity;
+pub mod identity_import;
 pub mod instance;
 pub mod limits;
 pub mod listen;
@@ -49,11 +65,14 @@ pub mod output;
 pub mod periodic;
 pub mod policy;
 pub mod policy_cmd;
+pub mod refusal;
 pub mod reload;
 pub mod request;
+pub mod response;
 pub mod rpc;
 pub mod server;
 pub mod sse;
+pub mod startup;
 pub mod state;
 pub mod unix_socket;
 

@@ -1,11 +1,18 @@
-//! Where the server listens: a TCP address or a unix socket.
+//! Where the server listens: a TCP address or a unix socket ([`Listen`],
+//! from the command line), and the bound socket itself ([`Listener`]).
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, UnixListener};
+use wasmtime::Result;
+use wasmtime::error::Context;
+
 use crate::identity::Trust;
+use crate::unix_socket;
 
 /// A listening address: `HOST:PORT` or `unix:/path/to/socket`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +90,94 @@ impl Listen {
 /// address it is: std's `Ipv6Addr::is_loopback` is true for `::1` only.
 pub fn is_loopback(ip: IpAddr) -> bool {
     ip.to_canonical().is_loopback()
+}
+
+/// A bound socket; a unix socket's file is removed when it is dropped.
+pub enum Listener {
+    Tcp(TcpListener, Listen),
+    Unix(UnixListener, PathBuf),
+}
+
+/// What takes an accepted connection, and the trust its listener gives
+/// identity headers.
+pub trait Serve {
+    fn serve<IO>(self, io: IO, trust: Trust)
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+}
+
+impl Listener {
+    pub async fn bind(listen: &Listen) -> Result<Listener> {
+        match listen {
+            Listen::Tcp(addr) => {
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr}"))?;
+                let bound = Listen::Tcp(listener.local_addr()?);
+                Ok(Listener::Tcp(listener, bound))
+            }
+            Listen::Unix(path) => {
+                remove_stale_socket(path).await?;
+                // Mode 0660 whatever the umask (see unix_socket.rs).
+                let listener = unix_socket::bind(path).with_context(|| {
+                    format!("cannot listen on unix socket `{}`", path.display())
+                })?;
+                Ok(Listener::Unix(listener, path.clone()))
+            }
+        }
+    }
+
+    /// Where it listens (for TCP, the port it was given if it asked for 0).
+    pub fn address(&self) -> Listen {
+        match self {
+            Listener::Tcp(_, bound) => bound.clone(),
+            Listener::Unix(_, path) => Listen::Unix(path.clone()),
+        }
+    }
+
+    /// Accepts one connection and hands it to `serve`.
+    pub async fn accept(&self, serve: impl Serve) -> std::io::Result<()> {
+        match self {
+            Listener::Tcp(listener, bound) => {
+                let (stream, _) = listener.accept().await?;
+                let _ = stream.set_nodelay(true);
+                serve.serve(stream, bound.trust());
+            }
+            Listener::Unix(listener, _) => {
+                let (stream, _) = listener.accept().await?;
+                serve.serve(stream, Trust::Honour);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Listener::Unix(_, path) = self {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Removes a socket file left by a server that is gone; refuses to take over
+/// one that still answers.
+async fn remove_stale_socket(path: &Path) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    if !meta.file_type().is_socket() {
+        wasmtime::bail!(
+            "`{}` exists and is not a socket; not replacing it",
+            path.display()
+        );
+    }
+    if tokio::net::UnixStream::connect(path).await.is_ok() {
+        wasmtime::bail!("`{}` is in use by another running server", path.display());
+    }
+    std::fs::remove_file(path)
+        .with_context(|| format!("cannot remove stale socket `{}`", path.display()))
 }
 
 #[cfg(test)]

@@ -57,7 +57,24 @@ async fn run(command: Command) -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Policy(PolicyCommand::Check { file, component }) => {
+        Command::Policy(command) => policy(command).await,
+        Command::Health(args) => match tailmcp::health::probe(&args.listen, args.timeout).await {
+            Ok(body) => {
+                println!("{body}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("unhealthy: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+/// `tailmcp policy check` and `tailmcp policy explain`.
+async fn policy(command: PolicyCommand) -> ExitCode {
+    match command {
+        PolicyCommand::Check { file, component } => {
             match tailmcp::policy_cmd::check(&file, component.as_deref()).await {
                 Ok(true) => ExitCode::SUCCESS,
                 Ok(false) => ExitCode::FAILURE,
@@ -67,14 +84,14 @@ async fn run(command: Command) -> ExitCode {
                 }
             }
         }
-        Command::Policy(PolicyCommand::Explain {
+        PolicyCommand::Explain {
             file,
             component,
             login,
             name,
             grant,
             tagged: _,
-        }) => {
+        } => {
             let caller = match PolicyCommand::caller(login, name, grant.as_deref()) {
                 Ok(caller) => caller,
                 Err(e) => {
@@ -90,16 +107,6 @@ async fn run(command: Command) -> ExitCode {
                 }
             }
         }
-        Command::Health(args) => match tailmcp::health::probe(&args.listen, args.timeout).await {
-            Ok(body) => {
-                println!("{body}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("unhealthy: {e}");
-                ExitCode::FAILURE
-            }
-        },
     }
 }
 

@@ -7,43 +7,68 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
 use serde_json::Value;
+use wasmtime::Engine;
 use wasmtime::error::Context;
 
-use crate::engine::{self, EngineLimits};
+use crate::engine::{self, EngineLimits, Loaded};
 use crate::identity::{Caller, User};
 use crate::instance::{self, InstanceLimits};
 use crate::policy::Policy;
 use crate::reload::Loader;
-use crate::server::EMBEDDED_COMPONENT;
+use crate::startup::EMBEDDED_COMPONENT;
 
 /// The tool names `component` (the built-in one if `None`) lists.
 pub async fn tool_names(component: Option<&Path>) -> wasmtime::Result<Vec<String>> {
     let engine = engine::engine(EngineLimits::default())?;
+    let loaded = load(&engine, component)?;
+    // The request deadline counts epochs: tick while the component runs.
+    let _ticker = engine::epoch_ticker(engine)?;
+    let bytes = list_tools(loaded).await?;
+    let text = String::from_utf8_lossy(&bytes);
+    // JSON, or one server-sent event whose data is the JSON.
+    let json = text
+        .lines()
+        .find_map(|line| line.strip_prefix("data:"))
+        .unwrap_or(&text);
+    let reply: Value = serde_json::from_str(json.trim())
+        .with_context(|| format!("the tools/list answer is not JSON: {text}"))?;
+    let tools = reply["result"]["tools"]
+        .as_array()
+        .with_context(|| format!("the tools/list answer has no result.tools: {reply}"))?;
+    Ok(tools
+        .iter()
+        .filter_map(|tool| tool["name"].as_str().map(str::to_string))
+        .collect())
+}
+
+/// `component` (the built-in one if `None`), compiled for `engine`.
+fn load(engine: &Engine, component: Option<&Path>) -> wasmtime::Result<Loaded> {
     let loader = Loader {
         engine: engine.clone(),
-        linker: engine::linker(&engine)?,
+        linker: engine::linker(engine)?,
         cache: None,
         // Checking a policy never needs native code: only `.wasm` is loaded.
         allow_precompiled: false,
     };
-    let loaded = match component {
+    match component {
         Some(path) => {
             let bytes = std::fs::read(path)
                 .with_context(|| format!("cannot read component `{}`", path.display()))?;
-            loader.load_file(path, &bytes)?
+            loader.load_file(path, &bytes)
         }
-        None => loader.load_embedded(EMBEDDED_COMPONENT)?,
-    };
-    // The request deadline counts epochs: tick while the component runs.
-    let _ticker = engine::epoch_ticker(engine)?;
+        None => loader.load_embedded(EMBEDDED_COMPONENT),
+    }
+}
+
+/// The body of `loaded`'s answer to `tools/list`.
+async fn list_tools(loaded: Loaded) -> wasmtime::Result<Bytes> {
     let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
     let request = http::Request::post("http://localhost/mcp")
         .header(http::header::HOST, "localhost")
         .header(http::header::ACCEPT, "application/json, text/event-stream")
         .header(http::header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .body(Bytes::from_static(body.as_bytes()))
         .context("tools/list request")?;
     let limits = InstanceLimits {
         deadline: std::time::Instant::now() + Duration::from_secs(30),
@@ -64,27 +89,7 @@ pub async fn tool_names(component: Option<&Path>) -> wasmtime::Result<Vec<String
     let response = instance::run(Arc::new(loaded), request, caller, limits, busy_slots)
         .await
         .map_err(|e| wasmtime::Error::msg(format!("tools/list failed in the component: {e:?}")))?;
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| wasmtime::Error::msg(format!("reading the tools/list answer: {e}")))?
-        .to_bytes();
-    let text = String::from_utf8_lossy(&bytes);
-    // JSON, or one server-sent event whose data is the JSON.
-    let json = text
-        .lines()
-        .find_map(|line| line.strip_prefix("data:"))
-        .unwrap_or(&text);
-    let reply: Value = serde_json::from_str(json.trim())
-        .with_context(|| format!("the tools/list answer is not JSON: {text}"))?;
-    let tools = reply["result"]["tools"]
-        .as_array()
-        .with_context(|| format!("the tools/list answer has no result.tools: {reply}"))?;
-    Ok(tools
-        .iter()
-        .filter_map(|tool| tool["name"].as_str().map(str::to_string))
-        .collect())
+    Ok(response.into_body())
 }
 
 /// `tailmcp policy check`: prints findings; Ok(true) when there are none.

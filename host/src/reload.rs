@@ -11,12 +11,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 use notify::{RecursiveMode, Watcher as _};
-use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
@@ -75,17 +74,17 @@ pub fn is_cwasm(path: &Path) -> bool {
 
 /// A file that was refused, for `/healthz`.
 #[derive(Debug, Clone)]
-struct Refusal {
-    reason: String,
-    sha256: String,
-    at: SystemTime,
+pub struct RefusedFile {
+    pub reason: String,
+    pub sha256: String,
+    pub at: SystemTime,
 }
 
 /// The component serving new requests, and its swap history.
 pub struct Active {
     current: ArcSwap<Loaded>,
     swaps: AtomicU64,
-    last_refusal: Mutex<Option<Refusal>>,
+    last_refusal: Mutex<Option<RefusedFile>>,
 }
 
 impl Active {
@@ -109,7 +108,7 @@ impl Active {
 
     fn refuse(&self, sha256: String, reason: String) {
         if let Ok(mut last) = self.last_refusal.lock() {
-            *last = Some(Refusal {
+            *last = Some(RefusedFile {
                 reason,
                 sha256,
                 at: SystemTime::now(),
@@ -117,31 +116,15 @@ impl Active {
         }
     }
 
-    /// The `/healthz` view: active component, swaps, last refusal.
-    pub fn health(&self) -> Value {
-        let current = self.current();
-        let refusal = self.last_refusal.lock().ok().and_then(|r| r.clone());
-        json!({
-            "component": {
-                "sha256": current.sha256,
-                "source": current.source,
-                "loadedAtUnix": unix(current.loaded_at),
-                "how": current.how.to_string(),
-            },
-            "swaps": self.swaps.load(Ordering::Relaxed),
-            "lastRefusal": refusal.map(|r| json!({
-                "reason": r.reason,
-                "sha256": r.sha256,
-                "atUnix": unix(r.at),
-            })),
-        })
+    /// How many times a new component was swapped in.
+    pub fn swaps(&self) -> u64 {
+        self.swaps.load(Ordering::Relaxed)
     }
-}
 
-fn unix(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
+    /// The last file that was refused, if any.
+    pub fn last_refusal(&self) -> Option<RefusedFile> {
+        self.last_refusal.lock().ok().and_then(|r| r.clone())
+    }
 }
 
 /// Why to look at the file again.
@@ -283,7 +266,7 @@ async fn reload(path: &Path, loader: &Arc<Loader>, active: &Arc<Active>) {
             return;
         }
     };
-    let sha256 = crate::engine::sha256_hex(&bytes);
+    let sha256 = crate::digest::sha256_hex(&bytes);
     if sha256 == previous.sha256 && previous.source == source {
         tracing::debug!("`{source}` is unchanged (sha256 {sha256})");
         return;

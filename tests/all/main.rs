@@ -9,6 +9,7 @@ mod faults;
 mod first_hour;
 mod host;
 mod identity;
+mod layout;
 mod modern;
 mod policy;
 mod protocol;

@@ -1,10 +1,12 @@
 //! The `tailmcp:host/identity` import: hands the request's [`Caller`] to the
-//! component as the typed WIT record. Nothing else lives here.
+//! component as the typed WIT record. Nothing else lives here. Beside
+//! `identity/`, not in it: it needs the store (`state.rs`), which holds a
+//! [`Caller`], and identity decoding needs neither.
 
 use wasmtime::component::{HasSelf, Linker};
 
-use super::Caller;
 use crate::bindings::identity::{self as wit, Host};
+use crate::identity::Caller;
 use crate::state::State;
 
 impl Host for State {

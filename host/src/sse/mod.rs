@@ -7,6 +7,10 @@
 //! A session belongs to the caller who opened it and lives as long as its
 //! stream (or until it has been idle too long); sessions are capped in total
 //! and per caller so abandoned clients cannot exhaust memory.
+//!
+//! This file holds the sessions; `bridge.rs` the HTTP handlers.
+
+pub mod bridge;
 
 use std::collections::HashMap;
 use std::io::Read;

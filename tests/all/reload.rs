@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tailmcp_tests::{Tailmcp, fixtures, replace_atomically, sha256_hex, tailmcp_bin};
 
@@ -123,22 +123,10 @@ pub async fn swap_no_handler() {
     ];
     for (name, bytes, reason) in bad {
         replace_atomically(&path, &bytes);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let health = server.health().await;
-            if health["lastRefusal"]["sha256"] == sha256_hex(&bytes) {
-                let why = health["lastRefusal"]["reason"].as_str().unwrap();
-                assert!(why.contains(reason), "{name}: {why}");
-                assert_eq!(health["component"]["sha256"], v1_sha, "{name}: still v1");
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{name} was never refused:\n{}",
-                server.logs()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let health = server.wait_refusal(&bytes).await;
+        let why = health["lastRefusal"]["reason"].as_str().unwrap();
+        assert!(why.contains(reason), "{name}: {why}");
+        assert_eq!(health["component"]["sha256"], v1_sha, "{name}: still v1");
         assert_eq!(server.version("/").await, "v1", "{name}: v1 still serves");
     }
     let logs = server.logs();

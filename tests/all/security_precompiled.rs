@@ -5,7 +5,6 @@
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use tailmcp_tests::{Exited, Tailmcp, fixtures, replace_atomically, sha256_hex, tailmcp_bin};
 
@@ -23,24 +22,13 @@ async fn cwasm_of(fixture: &str) -> Vec<u8> {
     std::fs::read(&out).unwrap()
 }
 
-/// Waits until `/healthz` names the refusal of `bytes`; returns its reason.
+/// The reason `/healthz` gives for refusing `bytes`, once it does.
 async fn refusal_of(server: &Tailmcp, bytes: &[u8]) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let health = server.health().await;
-        if health["lastRefusal"]["sha256"] == sha256_hex(bytes) {
-            return health["lastRefusal"]["reason"]
-                .as_str()
-                .unwrap()
-                .to_string();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never refused:\n{}",
-            server.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let health = server.wait_refusal(bytes).await;
+    health["lastRefusal"]["reason"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// A `.cwasm` written over the watched `.wasm` (the normal deploy path) is

@@ -387,22 +387,39 @@ impl Tailmcp {
         reply.json()
     }
 
-    /// Waits until exactly `n` requests are being handled by a component
-    /// instance (`/healthz` `in_flight`).
-    pub async fn wait_in_flight(&self, n: u64) {
+    /// Polls `/healthz` (full view) until `check` holds for it; returns
+    /// that body. Panics after the wait timeout, saying `what` never happened.
+    pub async fn wait_health(&self, what: &str, check: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + WAIT_TIMEOUT;
         loop {
-            let in_flight = self.health().await["in_flight"].clone();
-            if in_flight == n {
-                return;
+            let health = self.health().await;
+            if check(&health) {
+                return health;
             }
             assert!(
                 Instant::now() < deadline,
-                "/healthz in_flight is {in_flight}, not {n}, after {WAIT_TIMEOUT:?}:\n{}",
+                "{what} after {WAIT_TIMEOUT:?}: /healthz is {health}\n{}",
                 self.logs()
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// Waits until exactly `n` requests are being handled by a component
+    /// instance (`/healthz` `in_flight`).
+    pub async fn wait_in_flight(&self, n: u64) {
+        let what = format!("in_flight is not {n}");
+        self.wait_health(&what, |h| h["in_flight"] == n).await;
+    }
+
+    /// Waits until `/healthz` names the refusal of a component file holding
+    /// `bytes`; returns that `/healthz` body.
+    pub async fn wait_refusal(&self, bytes: &[u8]) -> Value {
+        let sha256 = crate::sha256_hex(bytes);
+        self.wait_health("the file was never refused", |h| {
+            h["lastRefusal"]["sha256"] == sha256.as_str()
+        })
+        .await
     }
 
     /// Waits until a log line contains every one of `parts`; returns it.
